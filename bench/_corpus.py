@@ -1,0 +1,38 @@
+"""Where the shared corpus lives, for benchmark and evaluation scripts (never for tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_dir() -> Path:
+    """``$BRIEFBOT_CORPUS``, else ``../shared/corpus`` beside the project."""
+    return Path(os.environ.get("BRIEFBOT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def scorer_path() -> Path:
+    return Path(os.environ.get("BRIEFBOT_SCORER", ROOT.parent / "shared" / "eval" / "score.py"))
+
+
+TOPICS = (
+    "negotiations",
+    "territory",
+    "nato",
+    "security-guarantees",
+    "sanctions",
+    "fighting",
+    "kyiv-politics",
+    "europe",
+)
+
+
+def write_scenario(path: Path, tick: str = "10m") -> Path:
+    """One whole-story channel and one channel per topic."""
+    lines = [f'tick = "{tick}"', "", "[[channels]]", 'id = "all"', 'topics = ["*"]']
+    for topic in TOPICS:
+        lines += ["", "[[channels]]", f'id = "topic-{topic}"', f'topics = ["{topic}"]']
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,115 @@
+"""The console adapter: the terminal is one channel. Lines typed are commands; posts are printed.
+
+It is what a newcomer meets first (no tokens needed), and what ``briefbot demo`` prints into.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable
+from typing import IO
+
+from bot.domain import ChannelRef, Post, PostKind
+from bot.ports import Clock
+
+PLATFORM = "console"
+
+_LABEL = {
+    PostKind.ALERT: "NEW",
+    PostKind.UPDATE: "UPDATE",
+    PostKind.BRIEFING: "BRIEFING",
+    PostKind.ANSWER: "ANSWER",
+    PostKind.NOTICE: "NOTICE",
+}
+
+
+def console_ref(channel: str = "console") -> ChannelRef:
+    return ChannelRef(platform=PLATFORM, workspace="local", channel=channel)
+
+
+class ConsoleOutlet:
+    """Prints posts to a text stream, one block each, stamped with the clock's time."""
+
+    platform = PLATFORM
+
+    def __init__(self, out: IO[str], clock: Clock) -> None:
+        self._out = out
+        self._clock = clock
+        self._count = 0
+
+    def _print(self, header: str, text: str) -> None:
+        self._out.write(f"\n── {header} ──\n{text}\n")
+        self._out.flush()
+
+    async def send(self, post: Post) -> str:
+        self._count += 1
+        stamp = self._clock.now().strftime("%a %d %b %H:%M UTC")
+        self._print(f"{_LABEL[post.kind]} · {stamp} · #{self._count}", post.text)
+        return str(self._count)
+
+    async def edit(self, post: Post, message_id: str) -> None:
+        self._print(f"EDITED #{message_id}", post.text)
+
+
+class StdinLines:
+    """Lines from a (blocking) text stream, read on a daemon thread so the event loop never
+    blocks and shutdown never waits on a pending read. ``None`` marks the end of input."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._pump, name="console-stdin", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for line in self._stream:
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, line.rstrip("\r\n"))
+        except (OSError, ValueError):
+            pass
+        finally:
+            # RuntimeError: the loop closed first, nobody is listening any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+
+    async def next(self) -> str | None:
+        return await self._queue.get()
+
+
+Handler = Callable[[ChannelRef, str], Awaitable[str]]
+
+
+class ConsoleChat:
+    """Reads commands from the terminal and prints the replies. Ends at end of input."""
+
+    def __init__(
+        self, *, stdin: IO[str], out: IO[str], handler: Handler, channel: ChannelRef
+    ) -> None:
+        self._stdin = stdin
+        self._out = out
+        self._handler = handler
+        self._channel = channel
+        self._interactive = stdin.isatty() and out.isatty()
+
+    def _prompt(self) -> None:
+        if self._interactive:
+            self._out.write("> ")
+            self._out.flush()
+
+    async def serve(self) -> None:
+        lines = StdinLines(self._stdin)
+        self._prompt()
+        while True:
+            line = await lines.next()
+            if line is None:
+                return
+            if line.strip().casefold() in ("quit", "exit"):
+                return
+            if line.strip():
+                reply = await self._handler(self._channel, line)
+                self._out.write(reply + "\n")
+                self._out.flush()
+            self._prompt()

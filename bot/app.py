@@ -1,0 +1,256 @@
+"""The composition root: the one place that knows every concrete class and owns their lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.adapters.console import ConsoleChat, ConsoleOutlet, console_ref
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.domain import FeedError, Source
+from bot.ingest.fetch import HttpFetcher
+from bot.ingest.parse import parse_feed_async
+from bot.ports import Clock, Fetcher, Store, Summarizer
+from bot.services.commands import CommandService
+from bot.services.outbox import Deliverer
+from bot.services.pipeline import Pipeline, PipelineSettings, PollReport
+from bot.store import open_store
+from bot.summarize.extractive import ExtractiveSummarizer
+from bot.topics.match import StoryMatcher
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_POLLS = 8
+SCHEDULER_TICK = 15.0  # seconds between looks for due sources and due posts
+
+
+def pipeline_settings(settings: Settings) -> PipelineSettings:
+    return PipelineSettings(
+        poll_interval=settings.poll_interval,
+        backoff_base=settings.backoff_base,
+        backoff_max=settings.backoff_max,
+        languages=settings.languages,
+        summary_max_chars=settings.summary_max_chars,
+        max_links=settings.max_links,
+    )
+
+
+def make_summarizer(settings: Settings) -> Summarizer:
+    """The offline extractive summarizer; the LLM one plugs in here when its issue lands."""
+    return ExtractiveSummarizer()
+
+
+def make_fetcher(settings: Settings) -> HttpFetcher:
+    f = settings.fetch
+    return HttpFetcher(
+        connect_timeout=f.connect_timeout,
+        read_timeout=f.read_timeout,
+        max_body_bytes=f.max_body_bytes,
+        max_redirects=f.max_redirects,
+        user_agent=f.user_agent,
+    )
+
+
+@asynccontextmanager
+async def opened_store(db: str) -> AsyncIterator[Store]:
+    store = await open_store(db)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@dataclass(slots=True)
+class Bot:
+    """The running parts of ``briefbot run``."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    pipeline: Pipeline
+    deliverer: Deliverer
+    commands: CommandService
+    sources: Sequence[Source]
+
+    async def poll_due(self) -> list[PollReport]:
+        """Poll every source whose next poll is due, a few at a time; then deliver."""
+        now = self.clock.now()
+        due: list[Source] = []
+        for source in self.sources:
+            state = await self.store.get_poll_state(source.id)
+            if state.next_poll_at is None or state.next_poll_at <= now:
+                due.append(source)
+        reports = await self.pipeline.poll_many(due, concurrency=MAX_CONCURRENT_POLLS)
+        await self.deliverer.deliver_due()
+        return reports
+
+
+async def build_bot(
+    settings: Settings, stack: AsyncExitStack, *, fetcher: Fetcher | None = None
+) -> Bot:
+    clock = SystemClock()
+    store = await stack.enter_async_context(opened_store(settings.db))
+    await store.sync_sources(settings.sources)
+    if fetcher is None:
+        fetcher = await stack.enter_async_context(make_fetcher(settings))
+    pipeline = Pipeline(
+        store=store,
+        fetcher=fetcher,
+        clock=clock,
+        matcher=StoryMatcher(settings.story),
+        summarizer=make_summarizer(settings),
+        settings=pipeline_settings(settings),
+    )
+    await pipeline.start()
+    return Bot(
+        settings=settings,
+        store=store,
+        clock=clock,
+        pipeline=pipeline,
+        deliverer=Deliverer(store=store, outlets={}, clock=clock),
+        commands=CommandService(store=store, story=settings.story, clock=clock),
+        sources=settings.sources,
+    )
+
+
+def _round_line(reports: Sequence[PollReport]) -> str:
+    ok = sum(r.status != "failed" for r in reports)
+    failed = len(reports) - ok
+    new = sum(r.new_items for r in reports)
+    alerts = sum(r.alerts for r in reports)
+    baseline = sum(r.new_items for r in reports if r.baseline)
+    line = f"[polled {len(reports)} sources: {ok} ok, {failed} failing; {new} new items"
+    if baseline:
+        line += f" ({baseline} kept as the starting backlog, never alerted)"
+    line += f"; {alerts} alerts queued"
+    if failed:
+        line += ". Type `sources` to see why"
+    return line + "]"
+
+
+async def run_bot(
+    settings: Settings,
+    *,
+    stdin: IO[str] = sys.stdin,
+    stdout: IO[str] = sys.stdout,
+    fetcher: Fetcher | None = None,
+) -> int:
+    """``briefbot run`` with the console: polls on schedule, answers commands typed in the
+    terminal, prints alerts. Ends at end of input, on ``quit``, on SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        bot = await build_bot(settings, stack, fetcher=fetcher)
+        channel = console_ref(settings.console_channel)
+        outlet = ConsoleOutlet(stdout, bot.clock)
+        bot.deliverer = Deliverer(
+            store=bot.store, outlets={outlet.platform: outlet}, clock=bot.clock
+        )
+        follows = await bot.store.subscriptions(channel)
+        stdout.write(
+            f"briefbot is following “{settings.story.name}”: {len(bot.sources)} sources, "
+            f"polled every {timedelta(seconds=int(settings.poll_interval))} (h:mm:ss).\n"
+            "This terminal is a channel. "
+            + (
+                f"It follows: {', '.join(follows)}."
+                if follows
+                else "It follows nothing yet: try `subscribe nato` or `subscribe *`."
+            )
+            + " Type `help` for commands, `quit` or Ctrl-D to stop.\n"
+        )
+        stdout.flush()
+
+        busy = asyncio.Lock()
+
+        async def tick() -> None:
+            if busy.locked():
+                return
+            async with busy:
+                reports = await bot.poll_due()
+                if reports:
+                    stdout.write(_round_line(reports) + "\n")
+                    stdout.flush()
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            tick,
+            "interval",
+            seconds=min(SCHEDULER_TICK, settings.poll_interval),
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
+        first = asyncio.create_task(tick())
+
+        chat = ConsoleChat(stdin=stdin, out=stdout, handler=bot.commands.handle, channel=channel)
+        serve = asyncio.create_task(chat.serve())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({serve, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (serve, stopped):
+            task.cancel()
+        scheduler.pause()
+        # Finish what is in flight: the first poll round, then every queued post.
+        if not first.done():
+            first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        async with busy:
+            await bot.deliverer.deliver_due()
+        stdout.write("briefbot stopped.\n")
+        stdout.flush()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    source: Source
+    ok: bool
+    status: int | None = None
+    entries: int = 0
+    language: str | None = None
+    error: str | None = None
+
+
+async def check_sources(
+    sources: Sequence[Source], fetcher: Fetcher, *, concurrency: int = MAX_CONCURRENT_POLLS
+) -> list[CheckResult]:
+    """Fetch and parse every source once; nothing is stored."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(source: Source) -> CheckResult:
+        async with gate:
+            try:
+                result = await fetcher.fetch(source.url)
+                if result.body is None:
+                    return CheckResult(source=source, ok=True, status=result.status)
+                parsed = await parse_feed_async(result.body, url=result.final_url or source.url)
+            except FeedError as e:
+                return CheckResult(source=source, ok=False, error=str(e))
+            return CheckResult(
+                source=source,
+                ok=True,
+                status=result.status,
+                entries=len(parsed.entries),
+                language=parsed.language,
+            )
+
+    return list(await asyncio.gather(*(one(s) for s in sources)))

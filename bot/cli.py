@@ -1,0 +1,320 @@
+"""The ``briefbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import IO
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.domain import BriefbotError, ConfigError, StoreError
+
+DEFAULT_CONFIG = Path("config")
+log = logging.getLogger("bot")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="folder holding bot.toml, sources.toml and topics.toml (default: config/)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="SQLite database file (default: BRIEFBOT_DB, else [storage] database in bot.toml)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="briefbot",
+        description=(
+            "Follows a news story through RSS/Atom feeds and tells each chat channel what is "
+            "new on the topics it follows. Without chat tokens it runs in this terminal."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot: poll the sources on schedule and serve the chat (the console here)",
+        description=(
+            "Polls the configured sources on schedule, posts alerts to subscribed channels and "
+            "answers commands. With no chat tokens set, the terminal is the channel: type "
+            "`help`. Ends at end of input, on `quit`, Ctrl-C or SIGTERM, after finishing the "
+            "deliveries in flight."
+        ),
+    )
+    _common(run)
+    run.add_argument(
+        "--poll-interval",
+        metavar="SECONDS",
+        type=float,
+        help="seconds between two polls of a source (overrides [polling] interval in bot.toml)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="replay the bundled story (1-5 January 2026) into the terminal",
+        description=(
+            "Replays a story timeline bundled with the bot into the terminal, on a fresh "
+            "temporary database: the alerts a channel following the whole story would have "
+            "seen. Paced for reading when the output is a terminal."
+        ),
+    )
+    _common(demo)
+    demo.add_argument("--no-pause", action="store_true", help="run at full speed")
+
+    replay = sub.add_parser(
+        "replay",
+        help="run the whole bot on a recorded stream and write every post as JSON lines",
+        description=(
+            "Replays ITEMS.jsonl on a simulated clock with the channels of SCENARIO.toml and "
+            "writes every message the bot sends to POSTS.jsonl (formats: docs/replay.md). Uses "
+            "a fresh temporary database unless --db is given."
+        ),
+    )
+    _common(replay)
+    replay.add_argument("items", metavar="ITEMS", type=Path, help="the items, one JSON a line")
+    replay.add_argument(
+        "--scenario", metavar="S", type=Path, required=True, help="channels and topics (TOML)"
+    )
+    replay.add_argument("--out", metavar="POSTS", type=Path, required=True, help="where to write")
+
+    status = sub.add_parser(
+        "status",
+        help="sources healthy or failing and why, last and next poll, outbox depth",
+    )
+    _common(status)
+
+    sources = sub.add_parser("sources", help="work with the configured sources")
+    sources_sub = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
+    check = sources_sub.add_parser(
+        "check",
+        help="fetch every configured source once; report status, items and errors",
+        description=(
+            "Fetches and parses every source in sources.toml once and reports what it found. "
+            "Nothing is stored. Exits 1 when any source fails."
+        ),
+    )
+    _common(check)
+    return parser
+
+
+def _settings(args: argparse.Namespace, *, poll_interval: float | None = None) -> Settings:
+    return load_settings(args.config, db=args.db, poll_interval=poll_interval)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return asyncio.run(_dispatch(args))
+    except KeyboardInterrupt:
+        return 130
+    except ConfigError as e:
+        print(f"briefbot: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"briefbot: database error: {e}", file=sys.stderr)
+        return 1
+    except BriefbotError as e:
+        print(f"briefbot: {e}", file=sys.stderr)
+        return 1
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from bot.app import run_bot
+
+        if args.poll_interval is not None and args.poll_interval <= 0:
+            raise ConfigError(
+                f"--poll-interval must be a positive number of seconds, got {args.poll_interval}"
+            )
+        return await run_bot(_settings(args, poll_interval=args.poll_interval))
+    if args.command == "demo":
+        return await _demo(args, sys.stdout)
+    if args.command == "replay":
+        return await _replay(args)
+    if args.command == "status":
+        return await _status(args, sys.stdout)
+    return await _sources_check(args, sys.stdout)
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from bot.app import make_summarizer, opened_store, pipeline_settings
+    from bot.replay import JsonLinesOutlet, ReplayStats, load_items, load_scenario, run_timeline
+
+    settings = _settings(args)
+    items = load_items(args.items)
+    scenario = load_scenario(args.scenario, settings.story)
+    with tempfile.TemporaryDirectory(prefix="briefbot-replay-") as tmp:
+        db = args.db or str(Path(tmp) / "replay.db")
+        try:
+            out = args.out.open("w", encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"{args.out}: cannot write the posts file ({e.strerror})") from e
+        with out:
+            stats = ReplayStats()
+            async with opened_store(db) as store:
+                result = await run_timeline(
+                    items=items,
+                    scenario=scenario,
+                    story=settings.story,
+                    store=store,
+                    summarizer=make_summarizer(settings),
+                    settings=pipeline_settings(settings),
+                    outlet_factory=lambda clock: JsonLinesOutlet(out, clock, stats),
+                )
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(stats.by_kind.items())) or "none"
+    print(
+        f"replayed {result.items} items in {result.polls} polls: {stats.posts} posts ({kinds}) "
+        f"-> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
+    from bot.adapters.console import ConsoleOutlet, console_ref
+    from bot.app import make_summarizer, opened_store, pipeline_settings
+    from bot.replay import load_items, load_scenario, run_timeline
+
+    settings = _settings(args)
+    demo_dir = resources.files("bot") / "demo"
+    with (
+        resources.as_file(demo_dir / "timeline.jsonl") as timeline,
+        resources.as_file(demo_dir / "scenario.toml") as scenario_path,
+    ):
+        items = load_items(timeline)
+        scenario = load_scenario(scenario_path, settings.story)
+    paced = out.isatty() and not args.no_pause
+    outlets = len({i.source for i in items})
+    out.write(
+        f"briefbot demo: {len(items)} items from {outlets} outlets, 1–5 January 2026, replayed "
+        "into a console channel that follows the whole story.\n"
+        "Watch one alert per development, however many outlets carry it; off-story news "
+        "never shows.\n"
+    )
+    out.flush()
+
+    async def pace(now: datetime, delivered: int) -> None:
+        if paced and delivered:
+            await asyncio.sleep(min(1.2 * delivered, 4.0))
+
+    with tempfile.TemporaryDirectory(prefix="briefbot-demo-") as tmp:
+        async with opened_store(args.db or str(Path(tmp) / "demo.db")) as store:
+            stats = await run_timeline(
+                items=items,
+                scenario=scenario,
+                story=settings.story,
+                store=store,
+                summarizer=make_summarizer(settings),
+                settings=pipeline_settings(settings),
+                outlet_factory=lambda clock: ConsoleOutlet(out, clock),
+                channel_refs=console_ref,
+                on_instant=pace,
+            )
+            depth = await store.outbox_depth()
+            developments = await store.recent_developments(topic=None, since=None, limit=10_000)
+    out.write(
+        f"\nDemo over: {stats.items} items read, {len(developments)} developments found, "
+        f"{depth} posts still queued. Run `briefbot run` to follow the live feeds.\n"
+    )
+    return 0
+
+
+def _when(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "never"
+    minutes = round((value - now).total_seconds() / 60)
+    rel = f"in {minutes} min" if minutes >= 0 else f"{-minutes} min ago"
+    return f"{value.strftime('%Y-%m-%d %H:%M')} UTC ({rel})"
+
+
+async def _status(args: argparse.Namespace, out: IO[str]) -> int:
+    from bot.app import opened_store
+    from bot.clock import SystemClock
+
+    settings = _settings(args)
+    now = SystemClock().now()
+    is_file = not settings.db.startswith(("memory:", "postgresql:"))
+    if is_file and not await asyncio.to_thread(Path(settings.db).exists):
+        out.write(
+            f"No database at {settings.db} yet: the bot has not run with this setup. "
+            "Start it with `briefbot run` (or `make run`).\n"
+        )
+        return 0
+    async with opened_store(settings.db) as store:
+        healthy = failing = 0
+        lines: list[str] = []
+        for source in settings.sources:
+            state = await store.get_poll_state(source.id)
+            if state.last_error:
+                failing += 1
+                lines.append(
+                    f"  FAIL {source.id:<24} {state.failures} failures in a row: {state.last_error}"
+                    f"\n       last poll {_when(state.last_poll_at, now)}; next try "
+                    f"{_when(state.next_poll_at, now)}"
+                )
+            elif state.last_ok_at is not None:
+                healthy += 1
+                lines.append(
+                    f"  ok   {source.id:<24} last poll {_when(state.last_poll_at, now)}; "
+                    f"next {_when(state.next_poll_at, now)}"
+                )
+            else:
+                lines.append(f"  --   {source.id:<24} not polled yet")
+        depth = await store.outbox_depth()
+        stats = await store.stats()
+    out.write(f"briefbot status (database {settings.db})\n")
+    out.write(
+        f"Sources: {len(settings.sources)} configured, {healthy} healthy, {failing} failing\n"
+    )
+    out.write("\n".join(lines) + "\n")
+    out.write(f"Outbox: {depth} posts waiting\n")
+    out.write(
+        f"Stored: {stats.get('items', 0)} items, {stats.get('developments', 0)} developments\n"
+    )
+    out.write("LLM tokens today: 0 (summaries are extractive, offline)\n")
+    return 0
+
+
+async def _sources_check(args: argparse.Namespace, out: IO[str]) -> int:
+    from bot.app import check_sources, make_fetcher
+
+    settings = _settings(args)
+    async with make_fetcher(settings) as fetcher:
+        results = await check_sources(settings.sources, fetcher)
+    failed = 0
+    for r in results:
+        if r.ok:
+            lang = f", language {r.language}" if r.language else ""
+            out.write(f"  ok   {r.source.id:<24} HTTP {r.status}, {r.entries} entries{lang}\n")
+        else:
+            failed += 1
+            out.write(f"  FAIL {r.source.id:<24} {r.error}\n")
+    out.write(f"{len(results) - failed} of {len(results)} sources OK\n")
+    return 1 if failed else 0

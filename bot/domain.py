@@ -1,0 +1,270 @@
+"""Value objects and errors shared by every part of the bot. Standard library only.
+
+All datetimes are timezone-aware UTC. Every object is frozen and keyword-only, so a value
+built in one part cannot be changed behind another part's back.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+STAR = "*"  # the whole story, as a subscription
+
+
+class BriefbotError(Exception):
+    """Root of the bot's own errors. Raised at I/O boundaries, chained with ``from``."""
+
+
+class ConfigError(BriefbotError):
+    """A configuration file or environment variable is wrong; the message says where and how."""
+
+
+class FeedError(BriefbotError):
+    """A feed could not be fetched or parsed; the message is fit to show a user."""
+
+
+class StoreError(BriefbotError):
+    """The database failed or holds something the code does not understand."""
+
+
+class CommandError(BriefbotError):
+    """A chat command could not be carried out; the message is the reply."""
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime; a naive one is taken to be UTC already."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+# --- sources and feeds ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """One feed the bot polls."""
+
+    id: str
+    name: str
+    url: str
+    language: str | None = None  # declared in config; else read from the feed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollState:
+    """What the bot remembers between two polls of a source."""
+
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_poll_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+    baselined: bool = False  # the first successful poll happened (its items are the baseline)
+    feed_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchResult:
+    """The outcome of one conditional GET. ``status`` 304 means unchanged, ``body`` is None."""
+
+    status: int
+    body: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedEntry:
+    """One entry of a parsed feed, normalized: plain text, canonical link, aware UTC time."""
+
+    guid: str
+    link: str  # canonical
+    title: str
+    summary: str  # plain text
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedFeed:
+    title: str
+    language: str | None
+    entries: tuple[FeedEntry, ...]
+
+
+# --- items and developments -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    """A stored entry of a source, unique per (source_id, guid)."""
+
+    id: int
+    source_id: str
+    source_name: str
+    guid: str
+    link: str
+    title: str
+    summary: str
+    published: datetime | None
+    first_seen: datetime
+    content_hash: str
+    language: str | None = None
+    edited_at: datetime | None = None
+    baseline: bool = False
+    on_story: bool = False
+    topics: tuple[str, ...] = ()
+    development_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.summary}" if self.summary else self.title
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Development:
+    """A cluster of items from one or more outlets that report the same event."""
+
+    id: str
+    first_seen: datetime
+    updated_at: datetime
+    title: str
+    summary: str
+    topics: tuple[str, ...]
+    item_ids: tuple[int, ...] = ()
+    language: str | None = None
+
+
+# --- channels, subscriptions, posts ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelRef:
+    """Where posts go. ``key`` is stable and unique across platforms."""
+
+    platform: str  # "console", "replay", "slack", "discord"
+    workspace: str
+    channel: str
+    thread: str | None = None
+
+    @property
+    def key(self) -> str:
+        base = f"{self.platform}:{self.workspace}:{self.channel}"
+        return f"{base}:{self.thread}" if self.thread else base
+
+    @classmethod
+    def from_key(cls, key: str) -> ChannelRef:
+        parts = key.split(":", 3)
+        if len(parts) < 3:
+            raise ValueError(f"not a channel key: {key!r}")
+        return cls(
+            platform=parts[0],
+            workspace=parts[1],
+            channel=parts[2],
+            thread=parts[3] if len(parts) == 4 else None,
+        )
+
+
+class ChannelMode(enum.StrEnum):
+    ALERTS = "alerts"
+    BRIEFING = "briefing"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    ref: ChannelRef
+    mode: ChannelMode = ChannelMode.ALERTS
+    timezone: str = "UTC"
+    briefing_time: str | None = None  # "HH:MM" local
+    paused: bool = False
+
+
+class PostKind(enum.StrEnum):
+    ALERT = "alert"
+    UPDATE = "update"
+    BRIEFING = "briefing"
+    ANSWER = "answer"
+    NOTICE = "notice"
+
+
+class PostState(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the last attempt
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    """One message the bot owes a channel. ``key`` makes enqueueing idempotent."""
+
+    key: str
+    channel: ChannelRef
+    kind: PostKind
+    text: str
+    created_at: datetime
+    development_id: str | None = None
+    developments: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # every link the post stands on, shown ones first
+    edit_of: str | None = None  # key of an earlier post whose message this one replaces
+    state: PostState = PostState.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    platform_message_id: str | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+    id: int | None = None
+
+
+def alert_key(channel: ChannelRef, development_id: str) -> str:
+    return f"alert:{channel.key}:{development_id}"
+
+
+def update_key(channel: ChannelRef, development_id: str, seq: int) -> str:
+    return f"update:{channel.key}:{development_id}:{seq}"
+
+
+def edit_key(channel: ChannelRef, development_id: str, revision: str) -> str:
+    return f"edit:{channel.key}:{development_id}:{revision}"
+
+
+def briefing_key(channel: ChannelRef, local_date: str) -> str:
+    return f"briefing:{channel.key}:{local_date}"
+
+
+def answer_key(channel: ChannelRef, question_id: str) -> str:
+    return f"answer:{channel.key}:{question_id}"
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    id: str
+    name: str
+    description: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Story:
+    """What a deployment follows: core terms that put an item on the story, and its topics."""
+
+    id: str
+    name: str
+    description: str
+    terms: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    topics: tuple[Topic, ...] = field(default_factory=tuple)
+
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.topics)

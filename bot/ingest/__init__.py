@@ -1,0 +1,1 @@
+"""Getting feeds in: fetch (async HTTP), parse (bytes -> entries, pure), normalize (pure)."""

@@ -1,0 +1,243 @@
+"""The small interfaces the core talks through. Concrete classes live in ``store``, ``ingest``,
+``summarize`` and ``adapters``; only ``app.py`` (and the replay) pick which ones run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import (
+    Channel,
+    ChannelRef,
+    Development,
+    FetchResult,
+    Item,
+    PollState,
+    Post,
+    Source,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware UTC."""
+        ...
+
+
+class Fetcher(Protocol):
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """One conditional GET of ``url``.
+
+        Returns status 200 with the body, or 304 with ``body=None``. Raises ``FeedError`` with a
+        message fit for a user on anything else: a network error, a timeout, an HTTP error
+        status, a body over the size cap, too many redirects.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummaryInput:
+    """What a summarizer may read: the development's items, oldest first. Untrusted text."""
+
+    title: str
+    items: Sequence[Item]
+    max_chars: int = 400
+
+
+class Summarizer(Protocol):
+    async def summarize(self, development: SummaryInput) -> str:
+        """A plain-text summary of at most ``max_chars`` characters, grounded in the items."""
+        ...
+
+
+class Outlet(Protocol):
+    """Delivers posts to one platform (the console, the replay file, Slack, Discord)."""
+
+    platform: str
+
+    async def send(self, post: Post) -> str:
+        """Post a new message; return the platform's message id. Raise ``DeliveryError``."""
+        ...
+
+    async def edit(self, post: Post, message_id: str) -> None:
+        """Replace the text of an earlier message with ``post``'s. Raise ``DeliveryError``."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A platform refused or failed a post. ``retry_after`` (seconds) when it said when to retry;
+    ``permanent`` when retrying cannot help (the channel is gone, the bot was removed)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewItem:
+    """An item about to be stored (the store gives it an id)."""
+
+    source_id: str
+    guid: str
+    link: str
+    title: str
+    summary: str
+    published: datetime | None
+    first_seen: datetime
+    content_hash: str
+    language: str | None = None
+    baseline: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownEntry:
+    item_id: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscriber:
+    """A channel that follows some of a development's topics (or ``*``)."""
+
+    channel: Channel
+    topics: tuple[str, ...]  # the channel's topics among the development's, or ("*",)
+
+
+class Store(Protocol):
+    """Everything the bot keeps. Implementations: SQLite (``store.sqlite``), in-memory
+    (``store.memory``), later PostgreSQL; one contract test suite runs them all.
+
+    Every method raises ``StoreError`` when the database fails. Times are aware UTC.
+    """
+
+    async def close(self) -> None: ...
+
+    # sources and poll state
+    async def sync_sources(self, sources: Sequence[Source]) -> None:
+        """Make the configured sources known, updating name/url/language of known ids.
+        Sources no longer configured are kept (their items stay searchable) but not listed."""
+        ...
+
+    async def list_sources(self) -> list[Source]:
+        """The sources given to the last ``sync_sources``, in that order."""
+        ...
+
+    async def get_poll_state(self, source_id: str) -> PollState: ...
+
+    async def save_poll_state(self, state: PollState) -> None: ...
+
+    # items
+    async def known_entries(self, source_id: str, guids: Iterable[str]) -> dict[str, KnownEntry]:
+        """Of ``guids``, those already stored for the source, with their content hash."""
+        ...
+
+    async def add_item(self, item: NewItem) -> Item:
+        """Store a new item. Raises ``StoreError`` if (source_id, guid) exists already."""
+        ...
+
+    async def edit_item(
+        self, item_id: int, *, title: str, summary: str, content_hash: str, edited_at: datetime
+    ) -> Item:
+        """Record an edit of an entry (same guid, changed text)."""
+        ...
+
+    async def get_item(self, item_id: int) -> Item | None: ...
+
+    async def get_items(self, item_ids: Sequence[int]) -> list[Item]:
+        """Items by id, in the order asked; unknown ids are skipped."""
+        ...
+
+    async def items_by_link(self, link: str) -> list[Item]:
+        """Items whose canonical link is ``link``, oldest first."""
+        ...
+
+    async def classify_item(
+        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+    ) -> None:
+        """Record the story gate's verdict, topic tags and development of an item."""
+        ...
+
+    async def story_items_since(self, since: datetime) -> list[Item]:
+        """On-story items first seen at or after ``since``, oldest first (to rebuild the
+        clusterer's window at start-up)."""
+        ...
+
+    async def search_items(self, query: str, *, limit: int = 20) -> list[Item]:
+        """Full-text search over item titles and summaries, best match first."""
+        ...
+
+    # developments
+    async def save_development(self, development: Development) -> None:
+        """Insert or replace a development (its items are given by ``item_ids``)."""
+        ...
+
+    async def get_development(self, development_id: str) -> Development | None: ...
+
+    async def recent_developments(
+        self, *, topic: str | None, since: datetime | None, limit: int
+    ) -> list[Development]:
+        """Developments newest first (by first_seen); ``topic`` None or ``*`` means any."""
+        ...
+
+    # channels and subscriptions
+    async def save_channel(self, channel: Channel) -> None:
+        """Insert or update a channel's settings."""
+        ...
+
+    async def get_channel(self, ref: ChannelRef) -> Channel | None: ...
+
+    async def subscribe(self, ref: ChannelRef, topics: Sequence[str]) -> list[str]:
+        """Add subscriptions (creating the channel if needed); return those that are new."""
+        ...
+
+    async def unsubscribe(self, ref: ChannelRef, topics: Sequence[str]) -> list[str]:
+        """Remove subscriptions; return those that existed."""
+        ...
+
+    async def subscriptions(self, ref: ChannelRef) -> list[str]:
+        """The channel's topics, sorted, ``*`` first."""
+        ...
+
+    async def subscribers(self, topics: Sequence[str]) -> list[Subscriber]:
+        """Channels following any of ``topics`` or ``*``, sorted by channel key."""
+        ...
+
+    # outbox
+    async def enqueue(self, post: Post) -> bool:
+        """Queue a post; False (and nothing changes) if its key is queued already."""
+        ...
+
+    async def due_posts(self, now: datetime, *, limit: int = 100) -> list[Post]:
+        """Pending posts whose next attempt is due, oldest first (by id)."""
+        ...
+
+    async def mark_delivered(self, key: str, *, message_id: str, at: datetime) -> None: ...
+
+    async def mark_attempt_failed(
+        self, key: str, *, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        """Count a failed attempt; ``next_attempt_at`` None gives up (state ``failed``)."""
+        ...
+
+    async def get_post(self, key: str) -> Post | None: ...
+
+    async def posts_for_development(self, ref: ChannelRef, development_id: str) -> list[Post]:
+        """Posts about a development in a channel, oldest first."""
+        ...
+
+    async def outbox_depth(self) -> int:
+        """How many posts are pending."""
+        ...
+
+    async def stats(self) -> dict[str, int]:
+        """Counts for ``briefbot status``: ``sources``, ``items``, ``developments``,
+        ``pending_posts``."""
+        ...

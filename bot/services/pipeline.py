@@ -1,0 +1,422 @@
+"""From a source's feed to queued posts: fetch, parse, store, gate, tag, cluster, summarize, route.
+
+One ``Pipeline`` per process. It talks to the world only through ports (``Store``, ``Fetcher``,
+``Summarizer``, ``Clock``); the pure parts (parse, topics, novelty, render) do the thinking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.domain import (
+    STAR,
+    ChannelMode,
+    Development,
+    FeedEntry,
+    FeedError,
+    FetchResult,
+    Item,
+    ParsedFeed,
+    PollState,
+    Post,
+    PostKind,
+    Source,
+    alert_key,
+)
+from bot.ingest.backoff import backoff_delay
+from bot.ingest.parse import parse_feed_async
+from bot.novelty.cluster import Clusterer, ClusterItem
+from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer, SummaryInput
+from bot.services.render import AlertView, render_alert_text
+from bot.topics.language import detect_language, primary_subtag
+from bot.topics.match import StoryMatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineSettings:
+    poll_interval: float = 600.0
+    backoff_base: float = 300.0
+    backoff_max: float = 6 * 3600.0
+    languages: tuple[str, ...] = ("en",)
+    summary_max_chars: int = 400
+    max_links: int = 3
+    window: timedelta = timedelta(hours=48)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollReport:
+    source_id: str
+    status: str  # "new", "unchanged", "failed"
+    new_items: int = 0
+    edited_items: int = 0
+    story_items: int = 0
+    alerts: int = 0
+    baseline: bool = False
+    error: str | None = None
+    next_poll_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Touched:
+    development: Development
+    created: bool
+    new_items: list[Item] = field(default_factory=list)
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def entry_hash(entry: FeedEntry) -> str:
+    return hashlib.blake2b(f"{entry.title}\x1f{entry.summary}".encode(), digest_size=16).hexdigest()
+
+
+def language_listed(language: str | None, languages: Sequence[str]) -> bool:
+    """Whether an item's language is one the deployment posts in (primary subtag match).
+    An item whose language is unknown counts as listed."""
+    primary = primary_subtag(language)
+    return primary is None or primary in languages
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        clock: Clock,
+        matcher: StoryMatcher,
+        summarizer: Summarizer,
+        settings: PipelineSettings,
+    ) -> None:
+        self._store = store
+        self._fetcher = fetcher
+        self._clock = clock
+        self._matcher = matcher
+        self._summarizer = summarizer
+        self._settings = settings
+        self._clusterer = Clusterer(window=settings.window)
+        self._topic_order = {t: i for i, t in enumerate(matcher.story.topic_ids())}
+        # Fetches run side by side; storing and clustering run one poll at a time, so two polls
+        # never grow the same development from stale copies.
+        self._ingest_lock = asyncio.Lock()
+
+    async def poll_many(self, sources: Sequence[Source], *, concurrency: int) -> list[PollReport]:
+        """Poll ``sources`` with at most ``concurrency`` fetches in flight; reports in order."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(source: Source) -> PollReport:
+            async with gate:
+                return await self.poll(source)
+
+        return list(await asyncio.gather(*(one(s) for s in sources)))
+
+    async def start(self) -> None:
+        """Rebuild the clusterer's window from the store (after a restart)."""
+        since = self._clock.now() - self._settings.window
+        items = await self._store.story_items_since(since)
+        self._clusterer.load(
+            ClusterItem(
+                item_id=i.id,
+                source_id=i.source_id,
+                link=i.link,
+                title=i.title,
+                summary=i.summary,
+                seen_at=i.first_seen,
+                development_id=i.development_id,
+            )
+            for i in items
+        )
+
+    async def poll(self, source: Source) -> PollReport:
+        """Poll one source once and queue whatever posts its new items cause."""
+        now = self._clock.now()
+        state = await self._store.get_poll_state(source.id)
+        try:
+            result = await self._fetcher.fetch(
+                source.url, etag=state.etag, last_modified=state.last_modified
+            )
+            if result.status == 304 or result.body is None:
+                return await self._unchanged(state, now)
+            digest = body_hash(result.body)
+            if digest == state.body_hash:
+                return await self._unchanged(state, now)
+            parsed = await parse_feed_async(result.body, url=result.final_url or source.url)
+        except FeedError as e:
+            return await self._failed(state, now, str(e))
+
+        async with self._ingest_lock:
+            return await self._ingested(source, state, result, digest, parsed)
+
+    async def _ingested(
+        self,
+        source: Source,
+        state: PollState,
+        result: FetchResult,
+        digest: str,
+        parsed: ParsedFeed,
+    ) -> PollReport:
+        now = self._clock.now()
+        baseline = not state.baselined
+        feed_language = source.language or parsed.language
+        report = await self._ingest(source, parsed.entries, feed_language, baseline, now)
+        next_poll = now + timedelta(seconds=self._settings.poll_interval)
+        await self._store.save_poll_state(
+            replace(
+                state,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=digest,
+                last_poll_at=now,
+                last_ok_at=now,
+                next_poll_at=next_poll,
+                failures=0,
+                last_error=None,
+                baselined=True,
+                feed_language=parsed.language,
+            )
+        )
+        return replace(report, next_poll_at=next_poll)
+
+    async def _unchanged(self, state: PollState, now: datetime) -> PollReport:
+        next_poll = now + timedelta(seconds=self._settings.poll_interval)
+        await self._store.save_poll_state(
+            replace(
+                state,
+                last_poll_at=now,
+                last_ok_at=now,
+                next_poll_at=next_poll,
+                failures=0,
+                last_error=None,
+            )
+        )
+        return PollReport(source_id=state.source_id, status="unchanged", next_poll_at=next_poll)
+
+    async def _failed(self, state: PollState, now: datetime, error: str) -> PollReport:
+        failures = state.failures + 1
+        delay = backoff_delay(
+            failures, base=self._settings.backoff_base, cap=self._settings.backoff_max
+        )
+        next_poll = now + timedelta(seconds=max(delay, self._settings.poll_interval))
+        await self._store.save_poll_state(
+            replace(
+                state,
+                last_poll_at=now,
+                next_poll_at=next_poll,
+                failures=failures,
+                last_error=error,
+            )
+        )
+        log.info(
+            "source %s failed (%d in a row): %s; next try %s",
+            state.source_id,
+            failures,
+            error,
+            next_poll.isoformat(timespec="seconds"),
+        )
+        return PollReport(
+            source_id=state.source_id, status="failed", error=error, next_poll_at=next_poll
+        )
+
+    async def _ingest(
+        self,
+        source: Source,
+        entries: Sequence[FeedEntry],
+        feed_language: str | None,
+        baseline: bool,
+        now: datetime,
+    ) -> PollReport:
+        known = await self._store.known_entries(source.id, [e.guid for e in entries])
+        touched: dict[str, _Touched] = {}
+        new_count = edited = story = 0
+        # Feeds list newest first; take the oldest first so developments grow in time order.
+        for entry in reversed(entries):
+            digest = entry_hash(entry)
+            seen = known.get(entry.guid)
+            if seen is not None:
+                if seen.content_hash != digest:
+                    await self._store.edit_item(
+                        seen.item_id,
+                        title=entry.title,
+                        summary=entry.summary,
+                        content_hash=digest,
+                        edited_at=now,
+                    )
+                    edited += 1
+                continue
+            language = feed_language or detect_language(f"{entry.title}. {entry.summary}")
+            item = await self._store.add_item(
+                NewItem(
+                    source_id=source.id,
+                    guid=entry.guid,
+                    link=entry.link,
+                    title=entry.title,
+                    summary=entry.summary,
+                    published=entry.published,
+                    first_seen=now,
+                    content_hash=digest,
+                    language=language,
+                    baseline=baseline,
+                )
+            )
+            known[entry.guid] = _known(item)
+            new_count += 1
+            verdict = self._matcher.classify(entry.title, entry.summary)
+            if not verdict.on_story:
+                await self._store.classify_item(
+                    item.id, on_story=False, topics=(), development_id=None
+                )
+                continue
+            story += 1
+            assignment = self._clusterer.assign(
+                ClusterItem(
+                    item_id=item.id,
+                    source_id=source.id,
+                    link=item.link,
+                    title=item.title,
+                    summary=item.summary,
+                    seen_at=now,
+                ),
+                new_id=f"dev-{item.id}",
+            )
+            await self._store.classify_item(
+                item.id,
+                on_story=True,
+                topics=verdict.topics,
+                development_id=assignment.development_id,
+            )
+            item = replace(
+                item,
+                on_story=True,
+                topics=verdict.topics,
+                development_id=assignment.development_id,
+            )
+            await self._grow(touched, assignment.development_id, item, now)
+
+        alerts = 0
+        for entry_state in touched.values():
+            await self._store.save_development(entry_state.development)
+            alerts += await self._route(entry_state.development, now)
+        return PollReport(
+            source_id=source.id,
+            status="new",
+            new_items=new_count,
+            edited_items=edited,
+            story_items=story,
+            alerts=alerts,
+            baseline=baseline,
+        )
+
+    async def _grow(
+        self, touched: dict[str, _Touched], development_id: str, item: Item, now: datetime
+    ) -> None:
+        current = touched.get(development_id)
+        if current is None:
+            known = await self._store.get_development(development_id)
+            if known is None:
+                development = Development(
+                    id=development_id,
+                    first_seen=now,
+                    updated_at=now,
+                    title=item.title,
+                    summary="",
+                    topics=(),
+                    item_ids=(),
+                    language=item.language,
+                )
+                current = _Touched(development=development, created=True)
+            else:
+                current = _Touched(development=known, created=False)
+            touched[development_id] = current
+        development = current.development
+        topics = set(development.topics) | set(item.topics)
+        current.development = replace(
+            development,
+            updated_at=now,
+            item_ids=(*development.item_ids, item.id),
+            topics=tuple(sorted(topics, key=lambda t: self._topic_order.get(t, 99))),
+        )
+        current.new_items.append(item)
+
+    async def _route(self, development: Development, now: datetime) -> int:
+        """Queue an alert for every subscribed channel that has not had one for this development.
+        Returns how many were queued."""
+        items = await self._store.get_items(development.item_ids)
+        if not items or items[0].baseline:
+            return 0  # known since the source was added: part of the backlog, never news
+        languages = self._settings.languages
+        listed = [i for i in items if language_listed(i.language, languages)]
+        if not listed:
+            return 0  # coverage only in languages this deployment does not post in (yet)
+        subscribers = await self._store.subscribers(development.topics)
+        if not subscribers:
+            return 0
+        queued = 0
+        view: AlertView | None = None
+        for subscriber in subscribers:
+            channel = subscriber.channel
+            if channel.mode is ChannelMode.BRIEFING or channel.paused:
+                continue
+            if await self._store.posts_for_development(channel.ref, development.id):
+                continue
+            if view is None:
+                development = await self._summarized(development, listed)
+                view = self._alert_view(development, listed, items)
+            topics = development.topics if STAR in subscriber.topics else subscriber.topics
+            channel_view = replace(view, topics=tuple(topics))
+            post = Post(
+                key=alert_key(channel.ref, development.id),
+                channel=channel.ref,
+                kind=PostKind.ALERT,
+                text=render_alert_text(channel_view),
+                created_at=now,
+                development_id=development.id,
+                developments=(development.id,),
+                topics=tuple(topics),
+                sources=view.links,
+            )
+            if await self._store.enqueue(post):
+                queued += 1
+        return queued
+
+    async def _summarized(self, development: Development, listed: Sequence[Item]) -> Development:
+        if development.summary:
+            return development
+        summary = await self._summarizer.summarize(
+            SummaryInput(
+                title=listed[0].title,
+                items=listed,
+                max_chars=self._settings.summary_max_chars,
+            )
+        )
+        development = replace(
+            development, summary=summary, title=listed[0].title, language=listed[0].language
+        )
+        await self._store.save_development(development)
+        return development
+
+    def _alert_view(
+        self, development: Development, listed: Sequence[Item], items: Sequence[Item]
+    ) -> AlertView:
+        ordered = [*listed, *(i for i in items if i not in listed)]
+        links = tuple(dict.fromkeys(i.link for i in ordered))
+        outlets = tuple(dict.fromkeys(i.source_name for i in items))
+        return AlertView(
+            headline=development.title,
+            summary=development.summary,
+            outlets=outlets,
+            links=links,
+            topics=development.topics,
+            max_links=self._settings.max_links,
+        )
+
+
+def _known(item: Item) -> KnownEntry:
+    return KnownEntry(item_id=item.id, content_hash=item.content_hash)

@@ -1,0 +1,494 @@
+"""The story gate and the topic tagger: is an item about the story, and which topics does it touch.
+
+Everything is compiled once from a ``Story`` by ``StoryMatcher``; ``classify`` then runs on every
+item the bot stores, so it only tokenizes, looks words up in dicts and counts.
+
+How a configured term matches a word of the text (both folded by ``text.fold``):
+
+- a word of fewer than five letters matches itself and its plural in ``-s`` (``NATO``, ``Kyiv``,
+  ``Sumy``; never inside another word, so ``nato`` does not fire on "senator");
+- a longer word matches as a stem followed by a common English, Polish or German ending
+  (``Zelenski`` → "Zelenskiego", ``Ukraine`` → "Ukrainy", "Ukrainian", ``Putin`` → "Putina");
+  when the stem was cut from a final vowel (``Crimea`` → ``crime``), the ending must start with a
+  vowel, so "crime" and "crimes" do not match;
+- a word written with a trailing ``*`` matches every word that starts with it (``sanction*``);
+- every term also stands for its transliterations and exonyms (``Zelensky``, ``Zelenskyy``,
+  ``Selenskyj``, ``Zełenski``; ``Kyiv``, ``Kiev``, ``Kijów``, ``Kiew``; ``Budanov``, ``Budanow``),
+  from a few spelling rules and a small table of equivalent names;
+- a term of several words matches those words in a row.
+
+The gate weighs the distinct core terms found (spellings of one name count once): a term in the
+title weighs ``TITLE_WEIGHT``, a term only in the summary ``SUMMARY_WEIGHT``, and the item is on
+the story when the sum reaches ``ON_STORY``. So one core term in the title is enough, while a
+summary needs two different ones: a story about Venezuela whose last sentence mentions Ukraine
+stays off. An ``exclude`` term vetoes the item, unless the title carries two distinct core terms
+and the exclude term is only in the summary (a war roundup that mentions a football match).
+
+Topics are tagged only on items that pass the gate: a topic is tagged when one of its aliases,
+or its name, occurs in the title or the summary. An on-story item may have no topic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.domain import Story
+from bot.topics.text import fold, tokens
+
+__all__ = [
+    "Classification",
+    "StoryMatcher",
+    "TopicResolution",
+    "resolve_topic",
+    "term_variants",
+]
+
+TITLE_WEIGHT = 2.0
+SUMMARY_WEIGHT = 1.0
+ON_STORY = 2.0
+SUMMARY_SCAN_CHARS = 2000  # a summary longer than this is only read this far
+
+_STEM_MIN = 5  # words at least this long match with endings; shorter ones match as they are
+_PREFIX_MIN = 3  # a shorter "x*" prefix matches only the word itself
+_VOWELS = frozenset("aeiouy")
+
+# Endings a stem may carry: English plurals and derivations, Polish and German inflections,
+# all folded (ą→a, ę→e, ó→o). Kept to inflection, not composition: "-ski" is here, "-based" is
+# not (a hyphen splits "Kyiv-based" into two words anyway).
+_ENDINGS = frozenset(
+    {
+        "",
+        "s",
+        "es",
+        "ed",
+        "ing",
+        "n",
+        "an",
+        "ans",
+        "ian",
+        "ians",
+        "ean",
+        "eans",
+        "a",
+        "e",
+        "i",
+        "o",
+        "u",
+        "y",
+        "ie",
+        "em",
+        "om",
+        "ow",
+        "owi",
+        "ami",
+        "ach",
+        "ego",
+        "emu",
+        "ej",
+        "ym",
+        "im",
+        "ich",
+        "ych",
+        "ymi",
+        "imi",
+        "iego",
+        "iemu",
+        "iej",
+        "anie",
+        "anin",
+        "ski",
+        "ska",
+        "skie",
+        "skiego",
+        "skiej",
+        "skich",
+        "skim",
+        "en",
+        "er",
+        "ern",
+        "ens",
+        "ns",
+        "ische",
+        "ischen",
+        "ischer",
+        "isches",
+    }
+)
+_MAX_ENDING = max(len(e) for e in _ENDINGS)
+
+# Names that are spelled differently in the languages the bot reads, beyond what the rules in
+# ``_spelling_variants`` derive. A term equal to one member stands for all of them. Folded forms.
+_EQUIVALENT_NAMES: tuple[tuple[str, ...], ...] = (
+    ("kyiv", "kiev", "kijow", "kiew", "kijew", "kyjiw"),
+    ("ukraine", "ukraina", "ucrania"),
+    ("russia", "rosja", "russland", "russie", "rusia"),
+    ("moscow", "moskwa", "moskau", "moscou", "moscu"),
+    ("kremlin", "kreml"),
+    ("nato", "otan"),
+    ("belarus", "bialorus", "weissrussland", "bielorussie"),
+    ("kharkiv", "kharkov", "charkow", "charkiw"),
+    ("odesa", "odessa"),
+    ("lviv", "lwow", "lemberg"),
+    ("donbas", "donbass"),
+    ("donetsk", "donieck", "donezk"),
+    ("luhansk", "lugansk"),
+    ("zaporizhzhia", "zaporizhia", "zaporozhye", "zaporoze", "saporischschja"),
+    ("crimea", "krym", "krim", "crimee"),
+    ("kherson", "cherson"),
+    ("dnipro", "dnipropetrovsk", "dniepr", "dnjepr"),
+    ("zelensky", "zelenskyy", "zelenskiy", "zelenskij", "zelenski", "selenskyj", "selenskij"),
+    ("yermak", "jermak"),
+    ("budanov", "budanow"),
+    ("zaluzhny", "zaluzhnyi", "zaluzny", "zaluzhnyy", "saluschnyj"),
+    ("syrskyi", "syrsky", "syrski", "syrskij"),
+    ("shmyhal", "szmyhal", "schmyhal"),
+    ("witkoff", "witkof"),
+)
+
+# Spelling rules between English, Polish and German renderings of East Slavic names.
+_SLAVIC_ENDING = re.compile(r"(sk|ck|zk)(yy|yi|iy|ij|yj|ii|y|i)$")
+_SLAVIC_ENDINGS = ("y", "yy", "yi", "iy", "ij", "yj", "i")
+
+
+def _spelling_variants(word: str) -> set[str]:
+    """Other spellings of one folded word: Zelensky/Zelenskyj, Budanov/Budanow, Yermak/Jermak."""
+    out = {word}
+    for group in _EQUIVALENT_NAMES:
+        if word in group:
+            out.update(group)
+    for w in list(out):
+        m = _SLAVIC_ENDING.search(w)
+        if m:
+            stem = w[: m.start(2)]
+            out.update(stem + e for e in _SLAVIC_ENDINGS)
+    for w in list(out):
+        if "v" in w and len(w) >= _STEM_MIN:
+            out.add(w.replace("v", "w"))  # Budanov → Budanow, Lavrov → Lawrow
+        if w.startswith("y") and len(w) >= 4:
+            out.add("j" + w[1:])  # Yermak → Jermak
+        if w.startswith("kh"):
+            out.add("ch" + w[2:])  # Kherson → Cherson
+        if "sh" in w and len(w) >= _STEM_MIN:
+            out.add(w.replace("sh", "sz"))  # Polish
+            out.add(w.replace("sh", "sch"))  # German
+    return out
+
+
+def term_variants(term: str) -> list[str]:
+    """The spellings a single-word term stands for (folded), for diagnostics and tests."""
+    return sorted(_spelling_variants(fold(term).strip()))
+
+
+# --- compiled word patterns -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _WordIndex:
+    """Maps a folded token to the ids of the word slots (units) it fills."""
+
+    exact: dict[str, set[int]] = field(default_factory=dict)
+    stems: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    prefixes: dict[str, set[int]] = field(default_factory=dict)
+    stem_lengths: list[int] = field(default_factory=list)
+    prefix_lengths: list[int] = field(default_factory=list)
+
+    def add(self, unit: int, word: str) -> None:
+        if word.endswith("*"):
+            base = word.rstrip("*")
+            if len(base) >= _PREFIX_MIN:
+                self.prefixes.setdefault(base, set()).add(unit)
+                return
+            # "cł*" folds to "cl*", which would match "claim" and "club": too short to be a
+            # prefix, so it matches only the word itself.
+            word = base
+            if not word:
+                return
+        if len(word) < _STEM_MIN:
+            self.exact.setdefault(word, set()).add(unit)
+            if len(word) >= 3 and not word.endswith("s"):
+                self.exact.setdefault(word + "s", set()).add(unit)
+            return
+        stem, needs_vowel = _stem(word)
+        self.stems.setdefault(stem, []).append((unit, needs_vowel))
+
+    def freeze(self) -> None:
+        self.stem_lengths = sorted({len(s) for s in self.stems})
+        self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+
+    def units(self, token: str) -> frozenset[int]:
+        found: set[int] = set()
+        hit = self.exact.get(token)
+        if hit:
+            found |= hit
+        n = len(token)
+        for k in self.stem_lengths:
+            if k > n:
+                break
+            if n - k > _MAX_ENDING:
+                continue
+            cands = self.stems.get(token[:k])
+            if not cands:
+                continue
+            ending = token[k:]
+            if ending not in _ENDINGS:
+                continue
+            for unit, needs_vowel in cands:
+                if needs_vowel and not _vowel_ending(ending):
+                    continue
+                found.add(unit)
+        for k in self.prefix_lengths:
+            if k > n:
+                break
+            hit = self.prefixes.get(token[:k])
+            if hit:
+                found |= hit
+        return frozenset(found)
+
+
+def _stem(word: str) -> tuple[str, bool]:
+    """The stem of a word of five letters or more, and whether its ending must start with a vowel.
+
+    A plural ``-s`` is dropped first (``talks`` → ``talk``); then one final vowel, when that
+    leaves four letters (``Ukraine`` → ``ukrain``, ``Rosja`` → ``rosj``).
+    """
+    if (
+        word.endswith("s")
+        and not word.endswith(("ss", "us", "is", "as", "os"))
+        and len(word) - 1 >= 4
+    ):
+        word = word[:-1]
+    if word[-1] in _VOWELS and len(word) - 1 >= 4:
+        return word[:-1], True
+    return word, False
+
+
+def _vowel_ending(ending: str) -> bool:
+    # After a stem cut from a vowel the ending must restore a vowel ("crime" is not "Crimea"),
+    # or be an adjective ending ("ukraiński" → ukrain + ski).
+    return bool(ending) and (ending[0] in _VOWELS or ending.startswith("sk"))
+
+
+def _term_words(term: str) -> list[str]:
+    return re.findall(r"[^\W_]+\*?", fold(term))
+
+
+# --- scanning ---------------------------------------------------------------------------------
+
+_NONE: frozenset[int] = frozenset()
+_CACHE_LIMIT = 100_000  # distinct words remembered per scanner before it starts over
+
+
+class _Scanner:
+    """Finds which of a list of terms occur in a tokenized text.
+
+    Each word of each term is a *unit*; a token's units are worked out once and remembered, so
+    a text costs two set operations plus a loop over the few tokens that fill any unit.
+    """
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self._index = _WordIndex()
+        self._single: dict[int, list[int]] = {}  # unit -> terms it completes alone
+        self._multi: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # first unit -> rest
+        self._memo: dict[str, frozenset[int]] = {}  # token -> units, for tokens that fill any
+        self._seen: set[str] = set()  # every token looked up so far
+        self._live: set[str] = set()  # the tokens of ``_seen`` that fill some unit
+        units = 0
+        for term_id, term in enumerate(terms):
+            words = _term_words(term)
+            ids = list(range(units, units + len(words)))
+            units += len(words)
+            for unit, w in zip(ids, words, strict=True):
+                if w.endswith("*"):
+                    self._index.add(unit, w)
+                else:
+                    for v in _spelling_variants(w):
+                        self._index.add(unit, v)
+            if len(ids) == 1:
+                self._single.setdefault(ids[0], []).append(term_id)
+            elif ids:
+                self._multi.setdefault(ids[0], []).append((tuple(ids[1:]), term_id))
+        self._index.freeze()
+
+    def scan(self, toks: Sequence[str]) -> set[int]:
+        """The indexes (into the term list) of the terms that occur in ``toks``."""
+        if not toks:
+            return set()
+        present = set(toks)
+        unknown = present - self._seen
+        if unknown:
+            self._learn(unknown)
+        live = present & self._live
+        if not live:
+            return set()
+        memo = self._memo
+        found: set[int] = set()
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            if tok not in live:
+                continue
+            for u in memo[tok]:
+                single = self._single.get(u)
+                if single:
+                    found.update(single)
+                multi = self._multi.get(u)
+                if not multi:
+                    continue
+                for rest, term_id in multi:
+                    if i + len(rest) < n and all(
+                        r in memo.get(toks[i + 1 + k], _NONE) for k, r in enumerate(rest)
+                    ):
+                        found.add(term_id)
+        return found
+
+    def _learn(self, unknown: set[str]) -> None:
+        if len(self._seen) + len(unknown) > _CACHE_LIMIT:
+            self._seen.clear()
+            self._live.clear()
+            self._memo.clear()
+        for tok in unknown:
+            units = self._index.units(tok)
+            if units:
+                self._memo[tok] = units
+                self._live.add(tok)
+        self._seen |= unknown
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Classification:
+    """What the gate and the tagger made of one item."""
+
+    on_story: bool
+    topics: tuple[str, ...] = ()  # in the story's topic order; empty when off the story
+    score: float = 0.0  # the weight of the core terms found (see the module docstring)
+    # What fired, for diagnostics: core terms as configured, then exclude terms as "-term",
+    # then topic aliases as "topic-id:alias".
+    matched: tuple[str, ...] = ()
+
+
+def _canonical(term: str) -> str:
+    """One key for terms that are spellings of each other ("Kyiv", "kiev", "kijow*")."""
+    keys = []
+    for w in _term_words(term):
+        base = w.rstrip("*")
+        keys.append(min(_spelling_variants(base)) if base else w)
+    return " ".join(keys)
+
+
+class StoryMatcher:
+    """The story gate and topic tagger for one ``Story``, compiled once.
+
+    ``classify`` only reads the compiled tables, apart from a memo of the words it has met,
+    which it fills as it goes; use one matcher per thread (the bot runs it on the event loop).
+    """
+
+    def __init__(self, story: Story) -> None:
+        self.story = story
+        gate_terms = [*story.terms, *story.exclude]
+        self._n_core = len(story.terms)
+        self._gate = _Scanner(gate_terms)
+        self._labels = [*story.terms, *("-" + t for t in story.exclude)]
+        self._keys = [_canonical(t) for t in story.terms]
+        topic_terms: list[str] = []
+        self._topic_of: list[int] = []
+        self._topic_labels: list[str] = []
+        for k, topic in enumerate(story.topics):
+            for phrase in (*topic.aliases, topic.name):
+                topic_terms.append(phrase)
+                self._topic_of.append(k)
+                self._topic_labels.append(f"{topic.id}:{phrase}")
+        self._topics = _Scanner(topic_terms)
+
+    def classify(self, title: str, summary: str = "") -> Classification:
+        """Decide whether an item is on the story and which of the story's topics it touches."""
+        title_toks = tokens(title)
+        summary_toks = tokens(summary[:SUMMARY_SCAN_CHARS])
+        in_title = self._gate.scan(title_toks)
+        in_summary = self._gate.scan(summary_toks)
+        if not in_title and not in_summary:
+            return Classification(on_story=False)
+
+        n = self._n_core
+        core_title = {self._keys[i] for i in in_title if i < n}
+        core_summary = {self._keys[i] for i in in_summary if i < n} - core_title
+        exclude_title = any(i >= n for i in in_title)
+        exclude_any = exclude_title or any(i >= n for i in in_summary)
+        score = TITLE_WEIGHT * len(core_title) + SUMMARY_WEIGHT * len(core_summary)
+        on = score >= ON_STORY
+        if on and exclude_any and (exclude_title or len(core_title) < 2):
+            on = False
+
+        matched = [self._labels[i] for i in sorted(in_title | in_summary)]
+        topics: tuple[str, ...] = ()
+        if on:
+            hits = self._topics.scan(title_toks) | self._topics.scan(summary_toks)
+            chosen = {self._topic_of[i] for i in hits}
+            topics = tuple(t.id for k, t in enumerate(self.story.topics) if k in chosen)
+            matched += [self._topic_labels[i] for i in sorted(hits)]
+        return Classification(on_story=on, topics=topics, score=score, matched=tuple(matched))
+
+    def topics_in(self, text: str) -> tuple[str, ...]:
+        """The topics whose aliases or names occur in ``text``, with no story gate."""
+        chosen = {self._topic_of[i] for i in self._topics.scan(tokens(text))}
+        return tuple(t.id for k, t in enumerate(self.story.topics) if k in chosen)
+
+
+# --- resolving a topic named in a command ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicResolution:
+    """The topic a user named, or ``None`` with the closest topic id as a "did you mean"."""
+
+    topic_id: str | None
+    suggestion: str | None = None
+
+
+@functools.lru_cache(maxsize=4)
+def _topic_matcher(story: Story) -> StoryMatcher:
+    return StoryMatcher(story)
+
+
+def _squash(s: str) -> str:
+    return "".join(tokens(s))
+
+
+def resolve_topic(story: Story, text: str) -> TopicResolution:
+    """Find the topic ``text`` names: its id, its id without dashes, its name, or an alias.
+
+    Failing those, a short text whose words match the aliases of exactly one topic (an inflected
+    or transliterated form: "sanctioned", "Budanow") resolves to it. Nothing matches:
+    ``suggestion`` holds the topic whose id or name is closest in spelling, if one is close.
+    """
+    raw = text.strip().lstrip("#").strip()
+    key = _squash(raw)
+    if not key:
+        return TopicResolution(topic_id=None)
+    for t in story.topics:
+        if raw == t.id:
+            return TopicResolution(topic_id=t.id)
+    for t in story.topics:
+        if key in (_squash(t.id), _squash(t.name)):
+            return TopicResolution(topic_id=t.id)
+    for t in story.topics:
+        for alias in t.aliases:
+            stem = _squash(alias.rstrip("*"))
+            prefix = alias.endswith("*") and len(stem) >= _PREFIX_MIN
+            if key == stem or (prefix and key.startswith(stem)):
+                return TopicResolution(topic_id=t.id)
+    if len(tokens(raw)) <= 3:
+        hit = _topic_matcher(story).topics_in(raw)
+        if len(hit) == 1:
+            return TopicResolution(topic_id=hit[0])
+    choices: dict[str, str] = {}
+    for t in story.topics:
+        choices.setdefault(_squash(t.id), t.id)
+        choices.setdefault(_squash(t.name), t.id)
+    close = difflib.get_close_matches(key, list(choices), n=1, cutoff=0.6)
+    return TopicResolution(topic_id=None, suggestion=choices[close[0]] if close else None)

@@ -1,0 +1,203 @@
+"""The replay end to end, through the command line a user types, with assertions on POSTS.jsonl."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CONFIG = ROOT / "config"
+
+
+def replay(items: Path, scenario: Path, out: Path, *extra: str) -> list[dict[str, object]]:
+    code = main(
+        [
+            "replay",
+            str(items),
+            "--scenario",
+            str(scenario),
+            "--out",
+            str(out),
+            "--config",
+            str(CONFIG),
+            *extra,
+        ]
+    )
+    assert code == 0
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def alerts_by_channel(posts: list[dict[str, object]]) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {}
+    for post in posts:
+        if post["kind"] == "alert":
+            out.setdefault(str(post["channel"]), []).append(post)
+    return out
+
+
+def test_one_alert_per_development_per_channel(tmp_path: Path) -> None:
+    posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
+    alerts = alerts_by_channel(posts)
+    assert {p["kind"] for p in posts} == {"alert"}
+    # The whole-story channel: the envoy trip, the NATO jets, the Donbas demand; once each.
+    whole = alerts["all"]
+    assert len(whole) == 3
+    assert len({a["development"] for a in whole}) == 3
+    heads = [str(a["text"]).splitlines()[0] for a in whole]
+    assert heads[0].startswith("US envoy Witkoff to travel to Moscow")
+    assert heads[1].startswith("NATO doubles air policing jets")
+    assert heads[2].startswith("Kremlin repeats demand")
+    # Topic channels get only their topic; the briefing-only channel gets no alerts.
+    assert [a["development"] for a in alerts["nato-desk"]] == [whole[1]["development"]]
+    assert [a["development"] for a in alerts["map-room"]] == [whole[2]["development"]]
+    assert "mornings" not in alerts
+    assert "nato" in alerts["nato-desk"][0]["topics"]
+    assert (
+        alerts["map-room"][0]["topics"] == ["territory"]
+        or "territory" in alerts["map-room"][0]["topics"]
+    )
+
+
+def test_off_story_items_are_never_posted(tmp_path: Path) -> None:
+    posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
+    text = "\n".join(str(p["text"]) + " ".join(map(str, p["sources"])) for p in posts)
+    for off in ("Perth", "Georgia edges Armenia", "Chipmakers", "weatherdesk", "sportsdaily"):
+        assert off not in text
+
+
+def test_copies_and_edits_join_without_new_alerts(tmp_path: Path) -> None:
+    posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
+    whole = alerts_by_channel(posts)["all"]
+    # The aggregator's copy (08:20) came after the alert: the alert cites the first reporter.
+    envoy = whole[0]
+    assert envoy["sources"] == ["https://kyivwire.example/news/envoy-moscow-trip"]
+    assert envoy["at"].startswith("2026-02-10T08:00")
+    # Tracking parameters are gone from cited links; the edit at 10:05 made no post.
+    nato = whole[1]
+    assert nato["sources"] == ["https://balticpost.example/nato-baltic-air-policing"]
+    assert not any(p["at"].startswith("2026-02-10T10:10") for p in posts)
+
+
+def test_polish_only_coverage_is_not_posted_in_an_english_deployment(tmp_path: Path) -> None:
+    posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
+    assert not any("gazetawschod" in " ".join(map(str, p["sources"])) for p in posts)
+
+
+ONE_ITEM = '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1", "title": "t"}\n'
+
+
+def _normalized(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Development ids are opaque: compare them by order of first appearance."""
+    names: dict[object, str] = {}
+    out = []
+    for line in lines:
+        line = dict(line)
+        if line.get("development") is not None:
+            line["development"] = names.setdefault(line["development"], f"D{len(names) + 1}")
+        line["developments"] = [
+            names.setdefault(d, f"D{len(names) + 1}") for d in line.get("developments", [])
+        ]  # type: ignore[union-attr]
+        out.append(line)
+    return out
+
+
+def test_golden_replay_has_not_drifted(tmp_path: Path) -> None:
+    """The contract, byte for byte (but development ids). After an intended change, rerun with
+    BRIEFBOT_UPDATE_GOLDEN=1 and review the diff of tests/golden/posts.jsonl."""
+    posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
+    expected_path = GOLDEN / "posts.jsonl"
+    if os.environ.get("BRIEFBOT_UPDATE_GOLDEN"):
+        expected_path.write_text((tmp_path / "posts.jsonl").read_text())
+    expected = [json.loads(line) for line in expected_path.read_text().splitlines()]
+    assert _normalized(posts) == _normalized(expected)
+
+
+def test_replay_keeps_a_given_database(tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "p.jsonl", "--db", str(db))
+    assert db.exists() and db.stat().st_size > 0
+
+
+def test_baseline_items_are_never_alerted(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    # Start after everything was published: every item is in its source's first-poll baseline.
+    scenario.write_text(
+        'start = "2026-02-10T12:00:00Z"\nend = "2026-02-10T13:00:00Z"\n'
+        '[[channels]]\nid = "all"\ntopics = ["*"]\n'
+    )
+    posts = replay(GOLDEN / "items.jsonl", scenario, tmp_path / "posts.jsonl")
+    assert posts == []
+
+
+def test_briefings_and_asks_are_accepted_with_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        '[[channels]]\nid = "all"\ntopics = ["*"]\nbriefing = "07:30 Europe/Kyiv"\n'
+        '[[ask]]\nat = "2026-02-10T09:00:00Z"\nchannel = "all"\ntext = "what\'s new on NATO?"\n'
+    )
+    posts = replay(GOLDEN / "items.jsonl", scenario, tmp_path / "posts.jsonl")
+    assert len(posts) == 3
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "not built yet" in err
+
+
+@pytest.mark.parametrize(
+    ("items", "scenario", "message"),
+    [
+        (
+            ONE_ITEM + "not json\n",
+            '[[channels]]\nid = "a"\ntopics = ["*"]\n',
+            "items.jsonl:2: not valid JSON",
+        ),
+        (
+            '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1"}\n',
+            '[[channels]]\nid = "a"\ntopics = ["*"]\n',
+            "items.jsonl:1: field 'title' is required",
+        ),
+        (
+            '{"at": "yesterday", "source": "s", "link": "https://x/1", "title": "t"}\n',
+            '[[channels]]\nid = "a"\ntopics = ["*"]\n',
+            "items.jsonl:1: field 'at' must be an ISO-8601",
+        ),
+        (
+            '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1", "title": "t"}\n',
+            '[[channels]]\nid = "a"\ntopics = ["natto"]\n',
+            "unknown topic 'natto'; known topics: negotiations",
+        ),
+        (
+            '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1", "title": "t"}\n',
+            'tick = "ten minutes"\n',
+            "tick must look like 30s, 10m or 1h",
+        ),
+        (
+            '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1", "title": "t"}\n',
+            "[[channels]\n",
+            "not valid TOML",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], items: str, scenario: str, message: str
+) -> None:
+    (tmp_path / "items.jsonl").write_text(items)
+    (tmp_path / "s.toml").write_text(scenario)
+    code = main(
+        [
+            "replay",
+            str(tmp_path / "items.jsonl"),
+            "--scenario",
+            str(tmp_path / "s.toml"),
+            "--out",
+            str(tmp_path / "p.jsonl"),
+            "--config",
+            str(CONFIG),
+        ]
+    )
+    assert code == 2
+    assert message in capsys.readouterr().err

@@ -1,0 +1,413 @@
+"""The story gate, the topic tagger and topic lookup, on hand-written headlines."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.domain import Story, Topic
+from bot.topics.match import Classification, StoryMatcher, resolve_topic, term_variants
+from bot.topics.text import fold, tokens
+
+TOPICS = (
+    Topic(
+        id="negotiations",
+        name="Negotiations",
+        description="The talks.",
+        aliases=("peace talk*", "peace plan", "envoy*", "ceasefire", "Witkoff", "rozmow*"),
+    ),
+    Topic(
+        id="territory",
+        name="Territory",
+        description="Who holds which land.",
+        aliases=("territor*", "occupied", "annex*", "front line", "terytori*"),
+    ),
+    Topic(id="nato", name="NATO", description="The alliance.", aliases=("Rutte", "Article 5")),
+    Topic(
+        id="security-guarantees",
+        name="Security guarantees",
+        description="What would keep a ceasefire.",
+        aliases=("guarantee*", "coalition of the willing", "peacekeep*", "gwarancj*"),
+    ),
+    Topic(
+        id="sanctions",
+        name="Sanctions",
+        description="Pressure on Russia's economy.",
+        aliases=("sanction*", "shadow fleet", "frozen assets", "cł*", "Sanktion*"),
+    ),
+    Topic(
+        id="fighting",
+        name="Fighting",
+        description="Strikes and the front.",
+        aliases=("strike*", "drone*", "missile*", "shelling", "Drohne*", "dron*"),
+    ),
+    Topic(
+        id="kyiv-politics",
+        name="Politics in Kyiv",
+        description="Ukraine's own politics.",
+        aliases=("Budanov", "Yermak", "chief of staff", "reshuffle", "resign*"),
+    ),
+    Topic(
+        id="europe",
+        name="Europe",
+        description="What Europe decides.",
+        aliases=("EU", "Brussels", "Macron", "Merz", "Tusk"),
+    ),
+)
+
+STORY = Story(
+    id="talks",
+    name="Russia–Ukraine war and peace talks",
+    description="The war and the talks to end it.",
+    terms=(
+        "Ukraine",
+        "Kyiv",
+        "Zelensky",
+        "Kremlin",
+        "Moscow",
+        "Donbas",
+        "Sumy",
+        "Crimea",
+        "NATO",
+        "Budanov",
+        "Yermak",
+        "Witkoff",
+        "coalition of the willing",
+    ),
+    exclude=("touchdown", "quarterback"),
+    topics=TOPICS,
+)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> StoryMatcher:
+    return StoryMatcher(STORY)
+
+
+# --- folding ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("Zełenski", "zelenski"),
+        ("Kijów", "kijow"),
+        ("Żółć", "zolc"),
+        ("Müller", "muller"),
+        ("Élysée", "elysee"),
+        ("Straße", "strasse"),
+        ("Kyiv’s", "kyiv's"),
+        ("Russia–Ukraine", "russia-ukraine"),
+        ("Київ", "київ"),  # Cyrillic keeps its letters
+        ("Ёлка", "елка"),
+    ],
+)
+def test_fold_strips_latin_diacritics_and_unifies_punctuation(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_tokens_split_on_apostrophes_and_dashes() -> None:
+    assert tokens("Kyiv-based analysts’ view of NATO's “plan”") == [
+        "kyiv",
+        "based",
+        "analysts",
+        "view",
+        "of",
+        "nato",
+        "s",
+        "plan",
+    ]
+
+
+# --- the gate ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Zelensky says talks with US envoys made progress overnight",
+        "Kyiv braces for another cold week as power cuts spread",
+        "Kremlin rejects the latest draft, says key points unresolved",
+        "Zełenski: porozumienie jest bliżej niż kiedykolwiek",
+        "Ukrainy nie stać na kolejną zimę bez prądu",
+        "Selenskyj reist nach Paris, um über Garantien zu sprechen",
+        "Nach dem Angriff auf Kiew: Bürgermeister bittet um Generatoren",
+    ],
+)
+def test_one_core_term_in_the_title_puts_an_item_on_the_story(
+    matcher: StoryMatcher, title: str
+) -> None:
+    result = matcher.classify(title, "A short summary that names nothing in particular.")
+    assert result.on_story
+    assert result.matched
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "Zelensky",
+        "Zelenskyy",
+        "Zelenskiy",
+        "Zelenskij",
+        "Zelenskyy's",
+        "Zełenski",
+        "Zełenskiego",
+        "Zelenskiego",
+        "Zełenskim",
+        "Selenskyj",
+        "Selenskyjs",
+    ],
+)
+def test_every_spelling_of_the_president_matches_the_one_term(
+    matcher: StoryMatcher, form: str
+) -> None:
+    result = matcher.classify(f"{form} addresses parliament", "")
+    assert result.on_story
+    assert result.matched == ("Zelensky",)
+
+
+@pytest.mark.parametrize(
+    ("form", "term"),
+    [
+        ("Kyiv's", "Kyiv"),
+        ("Kyiv-based", "Kyiv"),
+        ("Kiev", "Kyiv"),
+        ("Kijów", "Kyiv"),
+        ("Kijowie", "Kyiv"),
+        ("Kiew", "Kyiv"),
+        ("Ukraina", "Ukraine"),
+        ("Ukrainy", "Ukraine"),
+        ("Ukrainie", "Ukraine"),
+        ("Ukrainian", "Ukraine"),
+        ("Donbass", "Donbas"),
+        ("Budanow", "Budanov"),
+        ("Budanowa", "Budanov"),
+        ("Jermak", "Yermak"),
+        ("Moskwie", "Moscow"),
+        ("Moskau", "Moscow"),
+        ("Kreml", "Kremlin"),
+        ("NATO's", "NATO"),
+    ],
+)
+def test_inflected_and_transliterated_forms_match(
+    matcher: StoryMatcher, form: str, term: str
+) -> None:
+    result = matcher.classify(f"News from {form} this morning", "")
+    assert term in result.matched
+
+
+def test_russia_in_polish_and_german_forms() -> None:
+    m = StoryMatcher(Story(id="s", name="s", description="", terms=("Russia",)))
+    for title in ("Rosja grozi sąsiadom", "Sankcje wobec Rosji", "Russland droht", "Russia's aims"):
+        assert m.classify(title).matched == ("Russia",), title
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Senator calls for a vote on the budget", "Senators from both parties spoke."),
+        ("Consumer confidence falls before the holidays", "Consumers spent less in December."),
+        ("Rising crime worries city hall", "Crimes reported in the city rose by a tenth."),
+        ("Sumatra floods displace thousands", "Rescue teams reached the worst-hit villages."),
+        ("Donations to food banks hit a record", "Donors gave more than last year."),
+    ],
+)
+def test_words_inside_other_words_do_not_match(
+    matcher: StoryMatcher, title: str, summary: str
+) -> None:
+    result = matcher.classify(title, summary)
+    assert not result.on_story
+    assert result.matched == ()
+
+
+def test_a_single_passing_mention_in_the_summary_is_not_enough(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "US seizes oil tanker off Venezuela as pressure on Caracas grows",
+        "The operation drew sharp words from several capitals, Moscow among them, while "
+        "Caracas called it piracy and asked the UN Security Council to meet.",
+    )
+    assert not result.on_story
+    assert result.matched == ("Moscow",)
+    assert result.topics == ()
+
+
+def test_two_distinct_terms_in_the_summary_are_enough(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Overnight attack leaves thousands without heating",
+        "Officials in Kyiv said it was the third strike; the Kremlin did not comment.",
+    )
+    assert result.on_story
+    assert {"Kyiv", "Kremlin"} <= set(result.matched)
+
+
+def test_two_spellings_of_one_name_count_once(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Overnight attack leaves thousands without heating",
+        "The mayor of Kyiv, which older maps still call Kiev, asked residents to stay calm.",
+    )
+    assert not result.on_story
+
+
+def test_the_title_weighs_more_than_the_summary(matcher: StoryMatcher) -> None:
+    in_title = matcher.classify("Budanov takes over the presidential office", "No details yet.")
+    in_summary = matcher.classify("A new name at the top", "Budanov takes over the office.")
+    assert in_title.on_story
+    assert not in_summary.on_story
+    assert in_title.score > in_summary.score
+
+
+def test_an_exclude_term_vetoes(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Ukrainian-born kicker lifts Georgia to a bowl win",
+        "A late touchdown sealed it for the Bulldogs in front of a record crowd.",
+    )
+    assert not result.on_story
+    assert "-touchdown" in result.matched
+    assert result.topics == ()
+
+
+def test_football_georgia_without_any_story_word_stays_off(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Georgia holds off Texas as the Patriots wait on the quarterback's knee",
+        "The Bulldogs' defence made three stops in the fourth quarter.",
+    )
+    assert not result.on_story
+
+
+def test_strong_title_survives_an_exclude_word_in_the_summary(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Zelensky and Witkoff meet in Kyiv",
+        "Also in this briefing: a touchdown celebration that went viral.",
+    )
+    assert result.on_story
+
+
+def test_phrase_terms_match_words_in_a_row(matcher: StoryMatcher) -> None:
+    assert matcher.classify("Coalition of the Willing to meet in Paris", "").on_story
+    assert not matcher.classify("A coalition is willing to meet in Paris", "").on_story
+
+
+def test_no_summary_at_all(matcher: StoryMatcher) -> None:
+    assert matcher.classify("Sumy region hit by glide bombs").on_story
+    assert not matcher.classify("").on_story
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("Witkoff and Zelensky discuss a ceasefire in Berlin", "negotiations"),
+        ("Kyiv rejects any plan to annex the rest of Donbas", "territory"),
+        ("Rutte says NATO stands by Ukraine", "nato"),
+        ("Kyiv wants written security guarantees before signing", "security-guarantees"),
+        ("EU readies new sanctions on Moscow's shadow fleet", "sanctions"),
+        ("Drones hit an energy plant near Kyiv overnight", "fighting"),
+        ("Zelensky accepts Yermak's resignation", "kyiv-politics"),
+        ("Macron and Merz meet Zelensky in Paris", "europe"),
+        ("Zełenski o gwarancjach bezpieczeństwa dla Ukrainy", "security-guarantees"),
+        ("Rosyjskie drony nad Kijowem", "fighting"),
+        ("Neue Sanktionen gegen den Kreml", "sanctions"),
+    ],
+)
+def test_typical_headline_gets_its_topic(matcher: StoryMatcher, title: str, topic: str) -> None:
+    result = matcher.classify(title, "")
+    assert result.on_story
+    assert topic in result.topics
+
+
+def test_topics_come_in_the_story_order(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Drone strike on Kyiv as envoys prepare new sanctions talks", "The EU is watching."
+    )
+    assert result.topics == ("negotiations", "sanctions", "fighting", "europe")
+
+
+def test_topic_words_do_not_make_an_item_on_story(matcher: StoryMatcher) -> None:
+    result = matcher.classify("Drone strike hits a wedding in Yemen", "Envoys call for a truce.")
+    assert result == Classification(on_story=False)
+
+
+def test_on_story_item_without_topic_words_gets_none(matcher: StoryMatcher) -> None:
+    result = matcher.classify("What Kyiv cafés serve this winter", "Soup, mostly.")
+    assert result.on_story
+    assert result.topics == ()
+
+
+def test_short_prefix_does_not_swallow_unrelated_words(matcher: StoryMatcher) -> None:
+    # "cł*" (Polish duties) folds to "cl*"; it must not tag "claims" or "clashes".
+    result = matcher.classify("Kyiv claims clashes near the border", "")
+    assert "sanctions" not in result.topics
+
+
+def test_matched_lists_topic_aliases_for_diagnostics(matcher: StoryMatcher) -> None:
+    result = matcher.classify("Kyiv sanctions three oligarchs", "")
+    assert "sanctions:sanction*" in result.matched
+
+
+def test_transliteration_table_is_applied_to_terms() -> None:
+    assert {"zelenskyy", "zelenskiy", "zelenski", "selenskyj"} <= set(term_variants("Zelensky"))
+    assert "budanow" in term_variants("Budanov")
+    assert "jermak" in term_variants("Yermak")
+    assert "cherson" in term_variants("Kherson")
+
+
+def test_classifies_thousands_of_items_quickly() -> None:
+    m = StoryMatcher(STORY)
+    texts = [
+        (
+            f"Item {i}: {'Kyiv' if i % 30 == 0 else 'City'} council votes on budget line {i}",
+            f"Councillors debated spending number {i} for hours; word{i} and token{i % 97} "
+            "appeared in the minutes along with consumer groups, senators and donors.",
+        )
+        for i in range(7600)
+    ]
+    start = time.perf_counter()
+    on = sum(m.classify(t, s).on_story for t, s in texts)
+    elapsed = time.perf_counter() - start
+    assert on == 7600 // 30 + 1
+    assert elapsed < 3.0  # about 0.2 s on the build machine
+
+
+# --- resolving a topic named by a user ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("nato", "nato"),
+        ("NATO", "nato"),
+        ("#territory", "territory"),
+        ("security-guarantees", "security-guarantees"),
+        ("securityguarantees", "security-guarantees"),
+        ("Security guarantees", "security-guarantees"),
+        ("kyivpolitics", "kyiv-politics"),
+        ("politics in Kyiv", "kyiv-politics"),
+        ("Rutte", "nato"),
+        ("shadow fleet", "sanctions"),
+        ("sanctioned", "sanctions"),
+        ("Budanow", "kyiv-politics"),
+        ("  Fighting ", "fighting"),
+    ],
+)
+def test_resolve_topic_by_id_name_or_alias(text: str, topic: str) -> None:
+    assert resolve_topic(STORY, text).topic_id == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [("terittory", "territory"), ("negotiatons", "negotiations"), ("figthing", "fighting")],
+)
+def test_resolve_topic_suggests_the_closest_on_a_typo(text: str, suggestion: str) -> None:
+    res = resolve_topic(STORY, text)
+    assert res.topic_id is None
+    assert res.suggestion == suggestion
+
+
+@pytest.mark.parametrize("text", ["", "   ", "qwxz plmk", "!!!"])
+def test_resolve_topic_gives_nothing_for_garbage(text: str) -> None:
+    res = resolve_topic(STORY, text)
+    assert res.topic_id is None
+    assert res.suggestion is None
