@@ -25,7 +25,49 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _OUTLET_SUFFIX = re.compile(r"\s+[-–—|:]\s+[^-–—|:]{2,60}$")
 # Headline words that say nothing about which event it is.
 _STOP = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "after", "over", "into", "about", "says", "said", "say", "will", "would", "could", "new", "news", "live", "update", "updates"]
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "after",
+        "over",
+        "into",
+        "about",
+        "says",
+        "said",
+        "say",
+        "will",
+        "would",
+        "could",
+        "new",
+        "news",
+        "live",
+        "update",
+        "updates",
+    }
 )
 TITLE_OVERLAP = 0.8  # Jaccard of headline word sets above which two headlines are one article
 
