@@ -87,10 +87,11 @@ class FeedEntry:
     """One entry of a parsed feed, normalized: plain text, canonical link, aware UTC time."""
 
     guid: str
-    link: str  # canonical
+    link: str  # canonical: the article's identity, for finding copies
     title: str
     summary: str  # plain text
     published: datetime | None = None
+    url: str = ""  # the absolute link as the feed gave it: what posts cite
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +124,12 @@ class Item:
     on_story: bool = False
     topics: tuple[str, ...] = ()
     development_id: str | None = None
+    url: str = ""  # as the feed gave it
+
+    @property
+    def cite(self) -> str:
+        """The link a post shows: the source's own, never one the bot made up."""
+        return self.url or self.link
 
     @property
     def text(self) -> str:

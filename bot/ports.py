@@ -95,6 +95,7 @@ class NewItem:
     content_hash: str
     language: str | None = None
     baseline: bool = False
+    url: str = ""  # the link as the feed gave it (``link`` is canonical)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

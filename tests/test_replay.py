@@ -76,9 +76,12 @@ def test_copies_and_edits_join_without_new_alerts(tmp_path: Path) -> None:
     envoy = whole[0]
     assert envoy["sources"] == ["https://kyivwire.example/news/envoy-moscow-trip"]
     assert envoy["at"].startswith("2026-02-10T08:00")
-    # Tracking parameters are gone from cited links; the edit at 10:05 made no post.
+    # Links are cited as the source gave them (never one the bot made); the edit at 10:05 made
+    # no post.
     nato = whole[1]
-    assert nato["sources"] == ["https://balticpost.example/nato-baltic-air-policing"]
+    assert nato["sources"] == [
+        "https://balticpost.example/nato-baltic-air-policing?utm_source=rss&utm_medium=feed"
+    ]
     assert not any(p["at"].startswith("2026-02-10T10:10") for p in posts)
 
 

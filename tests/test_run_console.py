@@ -121,7 +121,7 @@ async def test_commands_and_alerts_in_the_terminal(
     await screen.wait_for("── NEW")
     shown = screen.getvalue()
     assert "NATO allies pledge new air defence for Ukraine" in shown
-    assert "• https://wire.example/new" in shown and "utm_source" not in shown
+    assert "• https://wire.example/new?utm_source=rss" in shown  # as the source gave it
     assert "Storm closes ski resorts" not in shown
     assert "Zelensky meets European leaders" not in shown
     typed.write("whatsnew nato\n")

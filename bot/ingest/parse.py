@@ -150,7 +150,8 @@ def _to_utf8_if_wide(body: bytes) -> bytes:
 
 def _entry(raw: Any, *, base: str) -> FeedEntry | None:
     title = _text(raw.get("title"), raw.get("title_detail"), TITLE_MAX_CHARS, newlines=False)
-    link = _link(raw.get("link"), base)
+    url = _link(raw.get("link"), base)
+    link = canonical_link(url) if url else ""
     if not title and not link:
         return None
 
@@ -165,7 +166,9 @@ def _entry(raw: Any, *, base: str) -> FeedEntry | None:
 
     guid = _guid(raw.get("id"), link, title)
     published = _datetime(raw.get("published_parsed")) or _datetime(raw.get("updated_parsed"))
-    return FeedEntry(guid=guid, link=link, title=title, summary=summary, published=published)
+    return FeedEntry(
+        guid=guid, link=link, title=title, summary=summary, published=published, url=url
+    )
 
 
 def _text(value: Any, detail: Any, limit: int, *, newlines: bool) -> str:
@@ -177,7 +180,7 @@ def _text(value: Any, detail: Any, limit: int, *, newlines: bool) -> str:
 
 
 def _link(value: Any, base: str) -> str:
-    """The entry's link as a canonical absolute http(s) URL, or "" if it has none usable."""
+    """The entry's link as an absolute http(s) URL, or "" if it has none usable."""
     if not value or not isinstance(value, str):
         return ""
     link = value.strip()
@@ -187,7 +190,7 @@ def _link(value: Any, base: str) -> str:
         link = _resolve(link, base)
     if not link.lower().startswith(("http://", "https://")):
         return ""  # javascript:, mailto:, data:, still relative, …: nothing to link to
-    return canonical_link(link)
+    return link
 
 
 def _resolve(link: str, base: str) -> str:

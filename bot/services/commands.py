@@ -189,7 +189,7 @@ class CommandService:
         head += f"; {neutralize(join_names(outlets))})" if outlets else ")"
         lines = [head]
         if items:
-            lines.append(f"  {items[0].link}")
+            lines.append(f"  {items[0].cite}")
         return lines
 
     async def _sources(self) -> str:

@@ -264,6 +264,7 @@ class Pipeline:
                     content_hash=digest,
                     language=language,
                     baseline=baseline,
+                    url=entry.url,
                 )
             )
             known[entry.guid] = _known(item)
@@ -406,7 +407,7 @@ class Pipeline:
         self, development: Development, listed: Sequence[Item], items: Sequence[Item]
     ) -> AlertView:
         ordered = [*listed, *(i for i in items if i not in listed)]
-        links = tuple(dict.fromkeys(i.link for i in ordered))
+        links = tuple(dict.fromkeys(i.cite for i in ordered))
         outlets = tuple(dict.fromkeys(i.source_name for i in items))
         return AlertView(
             headline=development.title,

@@ -123,6 +123,7 @@ class MemoryStore:
             content_hash=item.content_hash,
             language=item.language,
             baseline=item.baseline,
+            url=item.url,
         )
         self._items[stored.id] = stored
         self._by_guid[(item.source_id, item.guid)] = stored.id

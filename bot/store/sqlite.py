@@ -105,7 +105,8 @@ def fts_query(text: str) -> str | None:
 
 _ITEM_COLUMNS = (
     "i.id, i.source_id, s.name, i.guid, i.link, i.title, i.summary, i.published, i.first_seen,"
-    " i.content_hash, i.language, i.edited_at, i.baseline, i.on_story, i.topics, i.development_id"
+    " i.content_hash, i.language, i.edited_at, i.baseline, i.on_story, i.topics, i.development_id,"
+    " i.url"
 )
 _ITEM_FROM = "items i JOIN sources s ON s.id = i.source_id"
 
@@ -128,6 +129,7 @@ def _item(row: Row) -> Item:
         on_story=bool(row[13]),
         topics=_tuple(row[14]),
         development_id=row[15],
+        url=row[16],
     )
 
 
@@ -454,8 +456,8 @@ class SqliteStore:
             try:
                 cursor = await db.execute(
                     "INSERT INTO items (source_id, guid, link, title, summary, published,"
-                    " first_seen, content_hash, language, baseline)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " first_seen, content_hash, language, baseline, url)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         item.source_id,
                         item.guid,
@@ -467,6 +469,7 @@ class SqliteStore:
                         item.content_hash,
                         item.language,
                         int(item.baseline),
+                        item.url,
                     ),
                 )
             except sqlite3.IntegrityError as e:
@@ -487,6 +490,7 @@ class SqliteStore:
             content_hash=item.content_hash,
             language=item.language,
             baseline=item.baseline,
+            url=item.url,
         )
 
     async def edit_item(

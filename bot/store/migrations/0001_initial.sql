@@ -41,6 +41,7 @@ CREATE TABLE items (
     on_story INTEGER NOT NULL DEFAULT 0,
     topics TEXT NOT NULL DEFAULT '[]',
     development_id TEXT,
+    url TEXT NOT NULL DEFAULT '',       -- as the feed gave it; what posts cite
     UNIQUE (source_id, guid)
 );
 
