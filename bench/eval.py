@@ -40,8 +40,19 @@ TARGETS = (
 
 
 def run_replay(items: Path, scenario: Path, out: Path, config: Path) -> float:
-    cmd = [sys.executable, "-m", "bot", "replay", str(items), "--scenario", str(scenario),
-           "--out", str(out), "--config", str(config)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot",
+        "replay",
+        str(items),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -50,10 +61,20 @@ def run_replay(items: Path, scenario: Path, out: Path, config: Path) -> float:
     return time.perf_counter() - started
 
 
-def score(items: Path, gold: Path, scenario: Path, posts: Path, languages: str,
-          judged: bool) -> tuple[int, dict[str, Any], str]:
-    cmd = [sys.executable, str(scorer_path()), str(items), str(gold), str(scenario), str(posts),
-           "--languages", languages, "--json"]
+def score(
+    items: Path, gold: Path, scenario: Path, posts: Path, languages: str, judged: bool
+) -> tuple[int, dict[str, Any], str]:
+    cmd = [
+        sys.executable,
+        str(scorer_path()),
+        str(items),
+        str(gold),
+        str(scenario),
+        str(posts),
+        "--languages",
+        languages,
+        "--json",
+    ]
     if judged:
         cmd += ["--only", ",".join(TARGETS)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -81,8 +102,12 @@ def diagnose(items_path: Path, gold_path: Path, posts_path: Path, languages: set
 
     whole = [p for p in posts if p["channel"] == "all" and p["kind"] in ("alert", "update")]
     alerts = [p for p in whole if p["kind"] == "alert"]
-    expected = {e for e in g_events if not e.startswith("analysis:")
-                and any(v["event"] == e and lang_ok(k) for k, v in g_items.items())}
+    expected = {
+        e
+        for e in g_events
+        if not e.startswith("analysis:")
+        and any(v["event"] == e and lang_ok(k) for k, v in g_items.items())
+    }
     alerted: collections.Counter[str] = collections.Counter()
     print("\n== off-story alerts (whole-story channel)")
     for a in alerts:
@@ -129,7 +154,9 @@ def diagnose(items_path: Path, gold_path: Path, posts_path: Path, languages: set
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--diagnose", action="store_true", help="list the errors behind the figures")
+    parser.add_argument(
+        "--diagnose", action="store_true", help="list the errors behind the figures"
+    )
     parser.add_argument("--keep", type=Path, help="keep the scenario and posts in this folder")
     args = parser.parse_args()
     base = corpus_dir() / "news-2026-01"
@@ -145,20 +172,37 @@ def main() -> int:
         wall = run_replay(items, scenario, posts, ROOT / "config")
         code, en, verdict = score(items, gold, scenario, posts, "en", judged=True)
         _, every, _ = score(items, gold, scenario, posts, "en,pl,de", judged=False)
-        print(f"replay of news-2026-01: {wall:.1f} s, {en.get('alerts')} alerts, "
-              f"{en.get('updates')} updates")
+        print(
+            f"replay of news-2026-01: {wall:.1f} s, {en.get('alerts')} alerts, "
+            f"{en.get('updates')} updates"
+        )
         print(f"{'metric':<26}{'target':>10}{'en':>10}{'en,pl,de':>10}")
         bounds = {
-            "off_story_alert_rate": "<= 0.01", "duplicate_alert_rate": "<= 0.05",
-            "over_merged_alert_rate": "<= 0.05", "alert_recall": ">= 0.90",
-            "topic_micro_f1": ">= 0.80", "bcubed_f1": ">= 0.85", "latency_p95_min": "<= 20",
-            "foreign_links": "<= 0", "mention_injections": "<= 0",
+            "off_story_alert_rate": "<= 0.01",
+            "duplicate_alert_rate": "<= 0.05",
+            "over_merged_alert_rate": "<= 0.05",
+            "alert_recall": ">= 0.90",
+            "topic_micro_f1": ">= 0.80",
+            "bcubed_f1": ">= 0.85",
+            "latency_p95_min": "<= 20",
+            "foreign_links": "<= 0",
+            "mention_injections": "<= 0",
         }
-        for key in (*TARGETS, "off_topic_alert_rate", "latency_p50_min", "gate_precision",
-                    "gate_recall", "bcubed_precision", "bcubed_recall",
-                    "expected_channel_events", "max_alert_chars"):
-            print(f"{key:<26}{bounds.get(key, ''):>10}{en.get(key, '-')!s:>10}"
-                  f"{every.get(key, '-')!s:>10}")
+        for key in (
+            *TARGETS,
+            "off_topic_alert_rate",
+            "latency_p50_min",
+            "gate_precision",
+            "gate_recall",
+            "bcubed_precision",
+            "bcubed_recall",
+            "expected_channel_events",
+            "max_alert_chars",
+        ):
+            print(
+                f"{key:<26}{bounds.get(key, ''):>10}{en.get(key, '-')!s:>10}"
+                f"{every.get(key, '-')!s:>10}"
+            )
         print(verdict)
         if args.diagnose:
             diagnose(items, gold, posts, {"en"})

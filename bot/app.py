@@ -92,6 +92,7 @@ class Bot:
             if state.next_poll_at is None or state.next_poll_at <= now:
                 due.append(source)
         reports = await self.pipeline.poll_many(due, concurrency=MAX_CONCURRENT_POLLS)
+        await self.pipeline.sweep()
         await self.deliverer.deliver_due()
         return reports
 

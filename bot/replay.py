@@ -395,6 +395,7 @@ async def run_timeline(
         for source in sources:
             await pipeline.poll(source)
             stats.polls += 1
+        await pipeline.sweep()
         delivered = await deliverer.deliver_due()
         if on_instant is not None:
             await on_instant(now, delivered)

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import (
-    STAR,
-    ChannelMode,
     Development,
     FeedEntry,
     FeedError,
@@ -23,17 +21,14 @@ from bot.domain import (
     Item,
     ParsedFeed,
     PollState,
-    Post,
-    PostKind,
     Source,
-    alert_key,
 )
 from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
 from bot.novelty.cluster import Clusterer, ClusterItem
-from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer, SummaryInput
-from bot.services.render import AlertView, render_alert_text
-from bot.topics.language import detect_language, primary_subtag
+from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
+from bot.services.routing import Router, RoutingSettings
+from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
 
 log = logging.getLogger(__name__)
@@ -48,6 +43,13 @@ class PipelineSettings:
     summary_max_chars: int = 400
     max_links: int = 3
     window: timedelta = timedelta(hours=48)
+
+    def routing(self) -> RoutingSettings:
+        return RoutingSettings(
+            languages=self.languages,
+            summary_max_chars=self.summary_max_chars,
+            max_links=self.max_links,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,13 +80,6 @@ def entry_hash(entry: FeedEntry) -> str:
     return hashlib.blake2b(f"{entry.title}\x1f{entry.summary}".encode(), digest_size=16).hexdigest()
 
 
-def language_listed(language: str | None, languages: Sequence[str]) -> bool:
-    """Whether an item's language is one the deployment posts in (primary subtag match).
-    An item whose language is unknown counts as listed."""
-    primary = primary_subtag(language)
-    return primary is None or primary in languages
-
-
 class Pipeline:
     def __init__(
         self,
@@ -103,6 +98,7 @@ class Pipeline:
         self._summarizer = summarizer
         self._settings = settings
         self._clusterer = Clusterer(window=settings.window)
+        self._router = Router(store=store, summarizer=summarizer, settings=settings.routing())
         self._topic_order = {t: i for i, t in enumerate(matcher.story.topic_ids())}
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
         # never grow the same development from stale copies.
@@ -118,8 +114,14 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
+    async def sweep(self) -> int:
+        """Queue the updates that are due (call once per polling round)."""
+        async with self._ingest_lock:
+            return await self._router.sweep(self._clock.now())
+
     async def start(self) -> None:
-        """Rebuild the clusterer's window from the store (after a restart)."""
+        """Rebuild the clusterer's window and the router's watch list (after a restart)."""
+        await self._router.start(self._clock.now())
         since = self._clock.now() - self._settings.window
         items = await self._store.story_items_since(since)
         self._clusterer.load(
@@ -130,6 +132,7 @@ class Pipeline:
                 title=i.title,
                 summary=i.summary,
                 seen_at=i.first_seen,
+                language=i.language,
                 development_id=i.development_id,
             )
             for i in items
@@ -242,7 +245,7 @@ class Pipeline:
             seen = known.get(entry.guid)
             if seen is not None:
                 if seen.content_hash != digest:
-                    await self._store.edit_item(
+                    item = await self._store.edit_item(
                         seen.item_id,
                         title=entry.title,
                         summary=entry.summary,
@@ -250,6 +253,8 @@ class Pipeline:
                         edited_at=now,
                     )
                     edited += 1
+                    if item.on_story:
+                        await self._router.edited(item, now)
                 continue
             language = feed_language or detect_language(f"{entry.title}. {entry.summary}")
             item = await self._store.add_item(
@@ -269,6 +274,7 @@ class Pipeline:
             )
             known[entry.guid] = _known(item)
             new_count += 1
+            self._clusterer.observe(entry.title, entry.summary)
             verdict = self._matcher.classify(entry.title, entry.summary)
             if not verdict.on_story:
                 await self._store.classify_item(
@@ -284,6 +290,7 @@ class Pipeline:
                     title=item.title,
                     summary=item.summary,
                     seen_at=now,
+                    language=language,
                 ),
                 new_id=f"dev-{item.id}",
             )
@@ -304,7 +311,7 @@ class Pipeline:
         alerts = 0
         for entry_state in touched.values():
             await self._store.save_development(entry_state.development)
-            alerts += await self._route(entry_state.development, now)
+            alerts += await self._router.route(entry_state.development, now)
         return PollReport(
             source_id=source.id,
             status="new",
@@ -345,78 +352,6 @@ class Pipeline:
             topics=tuple(sorted(topics, key=lambda t: self._topic_order.get(t, 99))),
         )
         current.new_items.append(item)
-
-    async def _route(self, development: Development, now: datetime) -> int:
-        """Queue an alert for every subscribed channel that has not had one for this development.
-        Returns how many were queued."""
-        items = await self._store.get_items(development.item_ids)
-        if not items or items[0].baseline:
-            return 0  # known since the source was added: part of the backlog, never news
-        languages = self._settings.languages
-        listed = [i for i in items if language_listed(i.language, languages)]
-        if not listed:
-            return 0  # coverage only in languages this deployment does not post in (yet)
-        subscribers = await self._store.subscribers(development.topics)
-        if not subscribers:
-            return 0
-        queued = 0
-        view: AlertView | None = None
-        for subscriber in subscribers:
-            channel = subscriber.channel
-            if channel.mode is ChannelMode.BRIEFING or channel.paused:
-                continue
-            if await self._store.posts_for_development(channel.ref, development.id):
-                continue
-            if view is None:
-                development = await self._summarized(development, listed)
-                view = self._alert_view(development, listed, items)
-            topics = development.topics if STAR in subscriber.topics else subscriber.topics
-            channel_view = replace(view, topics=tuple(topics))
-            post = Post(
-                key=alert_key(channel.ref, development.id),
-                channel=channel.ref,
-                kind=PostKind.ALERT,
-                text=render_alert_text(channel_view),
-                created_at=now,
-                development_id=development.id,
-                developments=(development.id,),
-                topics=tuple(topics),
-                sources=view.links,
-            )
-            if await self._store.enqueue(post):
-                queued += 1
-        return queued
-
-    async def _summarized(self, development: Development, listed: Sequence[Item]) -> Development:
-        if development.summary:
-            return development
-        summary = await self._summarizer.summarize(
-            SummaryInput(
-                title=listed[0].title,
-                items=listed,
-                max_chars=self._settings.summary_max_chars,
-            )
-        )
-        development = replace(
-            development, summary=summary, title=listed[0].title, language=listed[0].language
-        )
-        await self._store.save_development(development)
-        return development
-
-    def _alert_view(
-        self, development: Development, listed: Sequence[Item], items: Sequence[Item]
-    ) -> AlertView:
-        ordered = [*listed, *(i for i in items if i not in listed)]
-        links = tuple(dict.fromkeys(i.cite for i in ordered))
-        outlets = tuple(dict.fromkeys(i.source_name for i in items))
-        return AlertView(
-            headline=development.title,
-            summary=development.summary,
-            outlets=outlets,
-            links=links,
-            topics=development.topics,
-            max_links=self._settings.max_links,
-        )
 
 
 def _known(item: Item) -> KnownEntry:

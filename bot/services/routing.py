@@ -1,0 +1,304 @@
+"""Who hears about a development, and when: alerts, at most one update, quiet edits.
+
+- **Alert**: the first post about a development in a channel that follows one of its topics (or
+  ``*``), once it holds an item in a language the deployment posts in.
+- **Update**: at most one per channel, when coverage grew materially since the alert (a first
+  confirmation by a second outlet, twice as many outlets, or a first report in another language),
+  sent once the development has gone quiet for a while (or a few hours after the alert at the
+  latest), so that it carries the coverage rather than a stream of it.
+- **Quiet edit**: when an entry shown in an alert is edited at its source (a toll rises, a
+  headline is corrected), the alert's message is edited in place: no new message.
+
+The summary is made once per development and reused for every channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.domain import (
+    STAR,
+    ChannelMode,
+    Development,
+    Item,
+    Post,
+    PostKind,
+    alert_key,
+    edit_key,
+    update_key,
+)
+from bot.ports import Store, Subscriber, Summarizer, SummaryInput
+from bot.services.render import AlertView, render_alert_text
+from bot.topics.language import primary_subtag
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingSettings:
+    languages: tuple[str, ...] = ("en",)
+    summary_max_chars: int = 400
+    max_links: int = 3
+    update_quiet: timedelta = timedelta(minutes=120)  # no new coverage for this long
+    update_latest: timedelta = timedelta(hours=6)  # or this long after the alert at the latest
+    update_window: timedelta = timedelta(hours=24)  # no update after this
+
+
+def language_listed(language: str | None, languages: Sequence[str]) -> bool:
+    """Whether an item's language is one the deployment posts in (primary subtag match).
+    An item whose language is unknown counts as listed."""
+    primary = primary_subtag(language)
+    return primary is None or primary in languages
+
+
+def grew_materially(then: Sequence[Item], now: Sequence[Item]) -> bool:
+    """Coverage worth one update: a first confirmation of a single outlet's report, at least
+    twice as many outlets (two more at least), or a first report in another language."""
+    outlets_then = {i.source_id for i in then}
+    outlets_now = {i.source_id for i in now}
+    if len(outlets_now) <= len(outlets_then):
+        return False
+    if len(outlets_then) <= 1:
+        return True  # a first confirmation by another outlet
+    if len(outlets_now) >= 2 * len(outlets_then) and len(outlets_now) - len(outlets_then) >= 2:
+        return True
+    languages_then = {primary_subtag(i.language) for i in then}
+    return bool({primary_subtag(i.language) for i in now} - languages_then)
+
+
+@dataclass(slots=True, kw_only=True)
+class _Watch:
+    alerted_at: datetime
+    grown_at: datetime  # when the development last gained an item
+    checked_at: datetime | None = None  # when the update was last considered
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        summarizer: Summarizer,
+        settings: RoutingSettings,
+    ) -> None:
+        self._store = store
+        self._summarizer = summarizer
+        self._settings = settings
+        # Developments alerted recently that may still earn their update.
+        self._watch: dict[str, _Watch] = {}
+
+    async def start(self, now: datetime) -> None:
+        """Watch the developments alerted recently (after a restart)."""
+        since = now - self._settings.update_window
+        for development in await self._store.recent_developments(
+            topic=None, since=since, limit=10_000
+        ):
+            if development.summary:  # summarized means alerted somewhere
+                self._watch.setdefault(
+                    development.id,
+                    _Watch(alerted_at=development.first_seen, grown_at=development.updated_at),
+                )
+
+    # --- alerts -----------------------------------------------------------------------------
+
+    async def route(self, development: Development, now: datetime) -> int:
+        """Queue an alert for every subscribed channel that has had none for this development.
+        Returns how many were queued."""
+        watch = self._watch.get(development.id)
+        if watch is not None:
+            watch.grown_at = now
+        items = await self._store.get_items(development.item_ids)
+        if not items or items[0].baseline:
+            return 0  # known since the source was added: part of the backlog, never news
+        listed = self._listed(items)
+        if not listed:
+            return 0  # coverage only in languages this deployment does not post in (yet)
+        subscribers = await self._subscribers(development)
+        queued = 0
+        view: AlertView | None = None
+        for subscriber in subscribers:
+            ref = subscriber.channel.ref
+            if await self._store.posts_for_development(ref, development.id):
+                continue
+            if view is None:
+                development = await self._summarized(development, listed)
+                view = self._view(development, listed, items)
+            topics = self._topics(development, subscriber)
+            post = Post(
+                key=alert_key(ref, development.id),
+                channel=ref,
+                kind=PostKind.ALERT,
+                text=render_alert_text(replace(view, topics=topics)),
+                created_at=now,
+                development_id=development.id,
+                developments=(development.id,),
+                topics=topics,
+                sources=view.links,
+            )
+            if await self._store.enqueue(post):
+                queued += 1
+                self._watch.setdefault(development.id, _Watch(alerted_at=now, grown_at=now))
+        return queued
+
+    # --- updates ----------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime) -> int:
+        """Queue the updates that are due; returns how many were queued."""
+        queued = 0
+        for development_id, watch in list(self._watch.items()):
+            if now - watch.alerted_at > self._settings.update_window:
+                del self._watch[development_id]
+                continue
+            if watch.checked_at is not None and watch.checked_at >= watch.grown_at:
+                continue  # looked at already, and no coverage came since
+            quiet = now - watch.grown_at >= self._settings.update_quiet
+            if not quiet and now - watch.alerted_at < self._settings.update_latest:
+                continue
+            development = await self._store.get_development(development_id)
+            if development is None:
+                del self._watch[development_id]
+                continue
+            watch.checked_at = now
+            queued += await self._update(development, now)
+        return queued
+
+    async def _update(self, development: Development, now: datetime) -> int:
+        items = await self._store.get_items(development.item_ids)
+        listed = self._listed(items)
+        if not listed:
+            return 0
+        view: AlertView | None = None
+        queued = 0
+        pending = False
+        for subscriber in await self._subscribers(development):
+            ref = subscriber.channel.ref
+            posts = await self._store.posts_for_development(ref, development.id)
+            alert = next((p for p in posts if p.kind is PostKind.ALERT and p.edit_of is None), None)
+            if alert is None or any(p.kind is PostKind.UPDATE for p in posts):
+                continue
+            shown = set(alert.sources)
+            then = [i for i in items if i.cite in shown]
+            if not grew_materially(then, items):
+                pending = True
+                continue
+            if view is None:
+                view = replace(self._view(development, listed, items), is_update=True)
+            topics = self._topics(development, subscriber)
+            post = Post(
+                key=update_key(ref, development.id, 1),
+                channel=ref,
+                kind=PostKind.UPDATE,
+                text=render_alert_text(replace(view, topics=topics)),
+                created_at=now,
+                development_id=development.id,
+                developments=(development.id,),
+                topics=topics,
+                sources=view.links,
+            )
+            if await self._store.enqueue(post):
+                queued += 1
+        if not pending:
+            self._watch.pop(development.id, None)
+        return queued
+
+    # --- quiet edits ------------------------------------------------------------------------
+
+    async def edited(self, item: Item, now: datetime) -> int:
+        """An entry changed at its source: where an alert showed it, edit that alert in place
+        (no new message). Returns how many edits were queued."""
+        if item.development_id is None:
+            return 0
+        development = await self._store.get_development(item.development_id)
+        if development is None or not development.summary:
+            return 0  # never alerted: nothing to correct
+        items = await self._store.get_items(development.item_ids)
+        texts: dict[frozenset[str], tuple[Development, AlertView]] = {}
+        queued = 0
+        for subscriber in await self._subscribers(development):
+            ref = subscriber.channel.ref
+            posts = await self._store.posts_for_development(ref, development.id)
+            alert = next((p for p in posts if p.kind is PostKind.ALERT and p.edit_of is None), None)
+            if alert is None or item.cite not in alert.sources:
+                continue
+            # The alert as it would read today, from the same entries it was made of.
+            shown = frozenset(alert.sources)
+            if shown not in texts:
+                then = self._listed([i for i in items if i.cite in shown])
+                if not then:
+                    continue
+                fresh = await self._summarized(replace(development, summary=""), then, save=False)
+                texts[shown] = (fresh, self._view(fresh, then, then))
+            fresh, view = texts[shown]
+            text = render_alert_text(replace(view, topics=alert.topics))
+            latest = [p for p in posts if p.key == alert.key or p.edit_of == alert.key][-1]
+            if text == latest.text:
+                continue
+            revision = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+            post = Post(
+                key=edit_key(ref, development.id, revision),
+                channel=ref,
+                kind=PostKind.ALERT,
+                text=text,
+                created_at=now,
+                development_id=development.id,
+                developments=(development.id,),
+                topics=alert.topics,
+                sources=alert.sources,
+                edit_of=alert.key,
+            )
+            if await self._store.enqueue(post):
+                queued += 1
+                await self._store.save_development(
+                    replace(development, title=fresh.title, summary=fresh.summary)
+                )
+        return queued
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def _listed(self, items: Sequence[Item]) -> list[Item]:
+        return [i for i in items if language_listed(i.language, self._settings.languages)]
+
+    async def _subscribers(self, development: Development) -> list[Subscriber]:
+        return [
+            s
+            for s in await self._store.subscribers(development.topics)
+            if s.channel.mode is not ChannelMode.BRIEFING and not s.channel.paused
+        ]
+
+    @staticmethod
+    def _topics(development: Development, subscriber: Subscriber) -> tuple[str, ...]:
+        if STAR in subscriber.topics:
+            return development.topics
+        return tuple(subscriber.topics)
+
+    async def _summarized(
+        self, development: Development, listed: Sequence[Item], *, save: bool = True
+    ) -> Development:
+        if development.summary:
+            return development
+        summary = await self._summarizer.summarize(
+            SummaryInput(
+                title=listed[0].title, items=listed, max_chars=self._settings.summary_max_chars
+            )
+        )
+        development = replace(
+            development, summary=summary, title=listed[0].title, language=listed[0].language
+        )
+        if save:
+            await self._store.save_development(development)
+        return development
+
+    def _view(
+        self, development: Development, listed: Sequence[Item], items: Sequence[Item]
+    ) -> AlertView:
+        listed_ids = {i.id for i in listed}
+        ordered = [*listed, *(i for i in items if i.id not in listed_ids)]
+        return AlertView(
+            headline=development.title,
+            summary=development.summary,
+            outlets=tuple(dict.fromkeys(i.source_name for i in ordered)),
+            links=tuple(dict.fromkeys(i.cite for i in ordered)),
+            topics=development.topics,
+            max_links=self._settings.max_links,
+        )
