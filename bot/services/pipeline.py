@@ -103,6 +103,12 @@ class Pipeline:
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
         # never grow the same development from stale copies.
         self._ingest_lock = asyncio.Lock()
+        # This process is the only writer of its sources' poll state: keep the last one written.
+        self._poll_states: dict[str, PollState] = {}
+
+    async def _save_state(self, state: PollState) -> None:
+        await self._store.save_poll_state(state)
+        self._poll_states[state.source_id] = state
 
     async def poll_many(self, sources: Sequence[Source], *, concurrency: int) -> list[PollReport]:
         """Poll ``sources`` with at most ``concurrency`` fetches in flight; reports in order."""
@@ -141,7 +147,7 @@ class Pipeline:
     async def poll(self, source: Source) -> PollReport:
         """Poll one source once and queue whatever posts its new items cause."""
         now = self._clock.now()
-        state = await self._store.get_poll_state(source.id)
+        state = self._poll_states.get(source.id) or await self._store.get_poll_state(source.id)
         try:
             result = await self._fetcher.fetch(
                 source.url, etag=state.etag, last_modified=state.last_modified
@@ -171,7 +177,7 @@ class Pipeline:
         feed_language = source.language or parsed.language
         report = await self._ingest(source, parsed.entries, feed_language, baseline, now)
         next_poll = now + timedelta(seconds=self._settings.poll_interval)
-        await self._store.save_poll_state(
+        await self._save_state(
             replace(
                 state,
                 etag=result.etag,
@@ -190,7 +196,7 @@ class Pipeline:
 
     async def _unchanged(self, state: PollState, now: datetime) -> PollReport:
         next_poll = now + timedelta(seconds=self._settings.poll_interval)
-        await self._store.save_poll_state(
+        await self._save_state(
             replace(
                 state,
                 last_poll_at=now,
@@ -208,7 +214,7 @@ class Pipeline:
             failures, base=self._settings.backoff_base, cap=self._settings.backoff_max
         )
         next_poll = now + timedelta(seconds=max(delay, self._settings.poll_interval))
-        await self._store.save_poll_state(
+        await self._save_state(
             replace(
                 state,
                 last_poll_at=now,
