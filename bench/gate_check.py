@@ -1,11 +1,16 @@
 """Measure the story gate and the topic tagger against the labelled news stream.
 
-    .venv/bin/python bench/gate_check.py [--topics config/topics.toml] [--corpus DIR] [--show N]
+    .venv/bin/python bench/gate_check.py [--topics config/topics.toml] [--corpus DIR]
+                                         [--show N] [--lang en,pl] [--show-topics]
 
 Reads ``items.jsonl`` and ``gold.json`` from the corpus folder (default
-``/work/shared/corpus/news-2026-01``, or ``$BRIEFBOT_CORPUS``); an item is on the story when its
-link is under gold ``items``. Prints gate precision and recall, topic micro-F1 over the items both
-sides call on-story, and the time ``classify`` took. Skips cleanly when the corpus is absent.
+``news-2026-01`` under ``$BRIEFBOT_CORPUS`` or ``../shared/corpus``); an item is on the story
+when its link is under gold ``items``. Prints, per language (English first, the target) and for
+all items: gate precision and recall, and topic micro-F1 over the items both sides call
+on-story; then per-topic counts and the time ``classify`` took. ``--show`` lists gate misses
+(with what fired: core terms, ``~supporting``, ``!other story``, ``#list``/``#digest``/
+``#listing``), ``--show-topics`` the items whose topics differ from gold, both limited to
+``--lang``. Skips cleanly when the corpus is absent.
 
 A development aid, not a test: it reads data the project does not ship.
 """
@@ -15,21 +20,23 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import re
 import sys
 import time
-import tomllib
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _corpus import corpus_dir
+
+from bot.config import load_story
 from bot.domain import Story, Topic
-from bot.topics.match import StoryMatcher
+from bot.topics.match import Classification, StoryMatcher
 
-DEFAULT_CORPUS = Path("/work/shared/corpus/news-2026-01")
 ROOT = Path(__file__).resolve().parent.parent
 
 # A stand-in story, used only when config/topics.toml does not exist. "Russia", "Putin" and
@@ -213,27 +220,6 @@ BUILTIN = Story(
 )
 
 
-def load_story(path: Path) -> Story:
-    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    s = data["story"]
-    return Story(
-        id=s["id"],
-        name=s["name"],
-        description=s.get("description", ""),
-        terms=tuple(s.get("terms", ())),
-        exclude=tuple(s.get("exclude", ())),
-        topics=tuple(
-            Topic(
-                id=t["id"],
-                name=t["name"],
-                description=t.get("description", ""),
-                aliases=tuple(t.get("aliases", ())),
-            )
-            for t in data.get("topics", ())
-        ),
-    )
-
-
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
@@ -243,13 +229,63 @@ def plain(text: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", text or ""))).strip()
 
 
+def _lang(item: dict[str, Any]) -> str:
+    """The item's primary language subtag; items without one count as English (as the scorer
+    does)."""
+    return str(item.get("language") or "en").split("-")[0].lower()
+
+
+@dataclass
+class Tally:
+    """Gate and topic counts over one group of items."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    topic_tp: int = 0
+    topic_fp: int = 0
+    topic_fn: int = 0
+    per_topic: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, label: dict[str, Any] | None, res: Classification) -> None:
+        if res.on_story and label:
+            self.tp += 1
+            want, got = set(label["topics"]), set(res.topics)
+            self.topic_tp += len(want & got)
+            self.topic_fp += len(got - want)
+            self.topic_fn += len(want - got)
+            for kind, topics in (("tp", want & got), ("fp", got - want), ("fn", want - got)):
+                for t in topics:
+                    self.per_topic[(t, kind)] += 1
+        elif res.on_story:
+            self.fp += 1
+        elif label:
+            self.fn += 1
+
+    def line(self, name: str) -> str:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        tp_, tfp, tfn = self.topic_tp, self.topic_fp, self.topic_fn
+        tprec = tp_ / (tp_ + tfp) if tp_ + tfp else 0.0
+        trec = tp_ / (tp_ + tfn) if tp_ + tfn else 0.0
+        tf1 = 2 * tprec * trec / (tprec + trec) if tprec + trec else 0.0
+        return (
+            f"{name:5} gate P {p:.3f} R {r:.3f} (tp {self.tp:3}, fp {self.fp:2}, fn {self.fn:2})"
+            f" | topics F1 {tf1:.3f} (P {tprec:.3f}, R {trec:.3f})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topics", type=Path, default=ROOT / "config" / "topics.toml")
-    ap.add_argument(
-        "--corpus", type=Path, default=Path(os.environ.get("BRIEFBOT_CORPUS", DEFAULT_CORPUS))
-    )
+    ap.add_argument("--corpus", type=Path, default=corpus_dir() / "news-2026-01")
     ap.add_argument("--show", type=int, default=0, help="list this many misses of each kind")
+    ap.add_argument(
+        "--lang", default="", help="list misses only for these languages (comma-separated)"
+    )
+    ap.add_argument(
+        "--show-topics", action="store_true", help="list the items whose topics differ from gold"
+    )
     args = ap.parse_args(argv)
 
     items_path, gold_path = args.corpus / "items.jsonl", args.corpus / "gold.json"
@@ -272,49 +308,46 @@ def main(argv: list[str] | None = None) -> int:
     results = [matcher.classify(title, summary) for title, summary in texts]
     t2 = time.perf_counter()
 
-    tp = fp = fn = 0
-    topic_tp = topic_fp = topic_fn = 0
-    per_topic: Counter[tuple[str, str]] = Counter()
-    misses: list[tuple[str, dict[str, Any], Any]] = []
+    tallies: dict[str, Tally] = {"all": Tally()}
     for it, res in zip(items, results, strict=True):
         label = gold.get(it["link"])
-        if res.on_story and label:
-            tp += 1
-            want, got = set(label["topics"]), set(res.topics)
-            topic_tp += len(want & got)
-            topic_fp += len(got - want)
-            topic_fn += len(want - got)
-            for t in want & got:
-                per_topic[(t, "tp")] += 1
-            for t in got - want:
-                per_topic[(t, "fp")] += 1
-            for t in want - got:
-                per_topic[(t, "fn")] += 1
-        elif res.on_story:
-            fp += 1
-            misses.append(("FP", it, res))
-        elif label:
-            fn += 1
-            misses.append(("FN", it, res))
+        tallies.setdefault(_lang(it), Tally()).add(label, res)
+        tallies["all"].add(label, res)
 
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    tprec = topic_tp / (topic_tp + topic_fp) if topic_tp + topic_fp else 0.0
-    trec = topic_tp / (topic_tp + topic_fn) if topic_tp + topic_fn else 0.0
-    tf1 = 2 * tprec * trec / (tprec + trec) if tprec + trec else 0.0
     print(f"story: {origin}")
     print(f"items: {len(items)}, on-story in gold: {len(gold)}")
-    print(f"gate: precision {precision:.3f}, recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")
-    print(f"topics (on items both call on-story): micro-F1 {tf1:.3f} (P {tprec:.3f}, R {trec:.3f})")
+    order = sorted((k for k in tallies if k != "all"), key=lambda k: (k != "en", k))
+    for name in (*order, "all"):
+        print(tallies[name].line(name))
+    print("topics by topic (all languages):")
+    per_topic = tallies["all"].per_topic
     for topic in story.topic_ids():
         a, b, c = (per_topic[(topic, k)] for k in ("tp", "fp", "fn"))
         print(f"  {topic:22} tp {a:4} fp {b:4} fn {c:4}")
     print(f"compile {1000 * (t1 - t0):.1f} ms, classify {1000 * (t2 - t1):.1f} ms for all items")
+
+    langs = {x for x in args.lang.split(",") if x}
+    chosen = [
+        (it, res) for it, res in zip(items, results, strict=True) if not langs or _lang(it) in langs
+    ]
     if args.show:
         for kind in ("FP", "FN"):
-            shown = [m for m in misses if m[0] == kind][: args.show]
-            for _, it, res in shown:
-                print(f"{kind} [{res.score:.0f}] {it['title'][:100]!r} {list(res.matched)}")
+            misses = [
+                (it, res)
+                for it, res in chosen
+                if (res.on_story and it["link"] not in gold and kind == "FP")
+                or (not res.on_story and it["link"] in gold and kind == "FN")
+            ]
+            for it, res in misses[: args.show]:
+                print(f"{kind} [{res.score:.1f}] {it['title'][:100]!r} {list(res.matched)}")
+    if args.show_topics:
+        for it, res in chosen:
+            label = gold.get(it["link"])
+            if not (label and res.on_story) or set(label["topics"]) == set(res.topics):
+                continue
+            want, got = set(label["topics"]), set(res.topics)
+            print(f"T {it['title'][:100]!r} +{sorted(got - want)} -{sorted(want - got)}")
+            print(f"    {[m for m in res.matched if ':' in m]}")
     return 0
 
 

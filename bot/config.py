@@ -90,6 +90,7 @@ _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _CHANNEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DIGITS = re.compile(r"[0-9]{1,20}")
 _SECRET_KEY = re.compile(
     r"(?:^|[_\-.])(?:token|secret|password|passwd|apikey|api[_\-]?key|private[_\-]?key|"
     r"credentials?)$",
@@ -117,13 +118,19 @@ class FetchSettings:
     user_agent: str = DEFAULT_USER_AGENT
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class LlmSettings:
-    """The OpenAI-compatible summarizer; off unless OPENAI_API_KEY or ``[llm]`` turns it on."""
+    """The OpenAI-compatible summarizer; off unless OPENAI_API_KEY or ``[llm]`` turns it on.
+
+    ``repr`` shows ``base_url`` without any user name, password or query it may carry."""
 
     enabled: bool = False
     base_url: str | None = None  # None: the OpenAI API
     model: str | None = None
+
+    def __repr__(self) -> str:
+        url = None if self.base_url is None else _redact_url(self.base_url)
+        return f"LlmSettings(enabled={self.enabled!r}, base_url={url!r}, model={self.model!r})"
 
 
 _SECRET_FIELDS: Final = frozenset(
@@ -287,13 +294,13 @@ def load_settings(
         chosen_db = env.get(ENV_DB) or toml_db
 
     if poll_interval is not None:
-        if isinstance(poll_interval, bool) or not (
-            isinstance(poll_interval, int | float) and math.isfinite(poll_interval)
-        ):
-            raise ConfigError(
-                f"--poll-interval must be a number of seconds ≥ 1, got {_show(poll_interval)}"
-            )
-        if poll_interval < 1:
+        valid = (
+            isinstance(poll_interval, int | float)
+            and not isinstance(poll_interval, bool)
+            and math.isfinite(poll_interval)
+            and poll_interval >= 1
+        )
+        if not valid:
             raise ConfigError(
                 f"--poll-interval must be a number of seconds ≥ 1, got {_show(poll_interval)}"
             )
@@ -361,7 +368,10 @@ def load_story(path: Path) -> Story:
         raise ConfigError(
             f"{file}: [story] is required: a table with id, name, description and terms"
         )
-    story = root.table("story", ("id", "name", "description", "terms", "exclude"))
+    story = root.table(
+        "story",
+        ("id", "name", "description", "terms", "supporting", "other_stories", "exclude"),
+    )
     topics: list[Topic] = []
     seen: dict[str, str] = {}
     for entry in root.tables("topics", ("id", "name", "description", "aliases")):
@@ -389,6 +399,8 @@ def load_story(path: Path) -> Story:
         terms=story.words("terms", required=True),
         exclude=story.words("exclude", required=False),
         topics=tuple(topics),
+        supporting=story.words("supporting", required=False),
+        other_stories=story.words("other_stories", required=False),
     )
 
 
@@ -422,12 +434,12 @@ class _Environment:
     def url(self, name: str) -> str | None:
         value = self.get(name)
         if value is not None and not _is_http_url(value):
-            raise self.fail(name, "an http:// or https:// URL", _show(_redact_url(value)))
+            raise self.fail(name, "an http:// or https:// URL", _show(_mask_userinfo(value)))
         return value
 
     def digits(self, name: str, what: str) -> str | None:
         value = self.get(name)
-        if value is not None and not value.isdigit():
+        if value is not None and not _DIGITS.fullmatch(value):
             raise self.fail(name, f"{what} (digits only)", _show(value))
         return value
 
@@ -449,7 +461,7 @@ class _Environment:
             )
         port = 3000
         if (raw_port := self.get(ENV_SLACK_HTTP_PORT)) is not None:
-            if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            if not _DIGITS.fullmatch(raw_port) or not 1 <= int(raw_port) <= 65535:
                 raise self.fail(ENV_SLACK_HTTP_PORT, "a TCP port number 1–65535", _show(raw_port))
             port = int(raw_port)
         return Secrets(
@@ -834,6 +846,11 @@ def _redact_url(value: str) -> str:
     if not parts.scheme or not host:
         return "<not a URL>"
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _mask_userinfo(value: str) -> str:
+    """``value`` with any ``user:password@`` of a URL-like string replaced by ``***@``."""
+    return re.sub(r"//[^/@\s]*@", "//***@", value)
 
 
 def _show(value: object) -> str:

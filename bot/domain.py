@@ -272,6 +272,11 @@ class Story:
     terms: tuple[str, ...]
     exclude: tuple[str, ...] = ()
     topics: tuple[Topic, ...] = field(default_factory=tuple)
+    # Words that back up a core term but never carry the story alone (Russia, Putin, Moscow).
+    supporting: tuple[str, ...] = ()
+    # Names of neighbouring stories that mention this one in passing (another war, another
+    # crisis): when one is named, a core term must be in the headline itself.
+    other_stories: tuple[str, ...] = ()
 
     def topic_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.topics)

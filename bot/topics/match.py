@@ -17,15 +17,48 @@ How a configured term matches a word of the text (both folded by ``text.fold``):
   from a few spelling rules and a small table of equivalent names;
 - a term of several words matches those words in a row.
 
-The gate weighs the distinct core terms found (spellings of one name count once): a term in the
-title weighs ``TITLE_WEIGHT``, a term only in the summary ``SUMMARY_WEIGHT``, and the item is on
-the story when the sum reaches ``ON_STORY``. So one core term in the title is enough, while a
-summary needs two different ones: a story about Venezuela whose last sentence mentions Ukraine
-stays off. An ``exclude`` term vetoes the item, unless the title carries two distinct core terms
-and the exclude term is only in the summary (a war roundup that mentions a football match).
+The gate reads the story's words in four kinds (``Story``): core ``terms`` name the story
+(Ukraine, Kyiv, Zelensky, Donbas); ``supporting`` words back a core term up but are in too much
+other news to carry the story alone (Russia, Putin, Moscow, Kremlin, Witkoff); ``other_stories``
+name neighbouring stories that mention this one in passing (Venezuela, Maduro); ``exclude``
+words veto outright (a football match). It decides in this order:
 
-Topics are tagged only on items that pass the gate: a topic is tagged when one of its aliases,
-or its name, occurs in the title or the summary. An on-story item may have no topic.
+1. **Weight.** Distinct core terms count (spellings of one name count once): ``TITLE_WEIGHT``
+   each in the title, ``SUMMARY_WEIGHT`` each only in the summary. Supporting words count once
+   in all: ``TITLE_SUPPORT`` when one is in the title, else ``SUMMARY_SUPPORT`` when one is in
+   the summary. The item needs a core term somewhere and a sum of ``ON_STORY``: one core term in
+   the title is enough; a summary needs two different ones, or one with a supporting word in
+   the title ("What are Russians hoping for in 2026" over a summary about the war in Ukraine).
+   A summary whose one core term is its last sentence's aside stays off.
+2. **Other stories.** When an ``other_stories`` word occurs anywhere, the headline itself must
+   carry a core term: "Russia weighs up fall of Maduro" is off whatever its summary says about
+   Ukraine, while "Zelensky reacts to Maduro's capture" is on.
+3. **Exclude.** An ``exclude`` word vetoes the item, unless it is only in the summary and the
+   title carries two distinct core terms (a war roundup that mentions a football match).
+4. **The headline's form** (``headline.headline_shape``), read only for items still on:
+   - a *subject list*: a core term that is one item of a list whose other items carry no story
+     word ("a year of conflict, amid wars in Gaza, Ukraine and Sudan"; "Midterms, Ukraine war,
+     Venezuela: ...") is a passing mention and weighs as if it were in the summary;
+   - a *digest* (a listicle count or a watch-list phrase: "7 global relations reads",
+     "storylines to watch") is off unless the story is the subject of the bundle, that is
+     unless the headline names it outside any passing list and the list (if any) has two or more
+     story items;
+   - a *programme listing* ("8/29: CBS Morning News") is off unless its title names the story:
+     its summary is a rundown of unrelated segments.
+
+Topics are tagged only on items that pass the gate, from the topic's aliases and its name, with
+"mentions" counted as runs of words the topic's aliases cover (so "peace talks", which "peace",
+"talks" and "peace talks" all match, is one mention):
+
+- every topic mentioned in the headline is a candidate (``TITLE_WEIGHT`` a mention);
+- the summary adds a topic only from its lead (``headline.lead``: the first sentences, where a
+  report says what happened) and only when the lead mentions it ``LEAD_MENTIONS`` times
+  (``SUMMARY_WEIGHT`` a mention): one "as peace talks go on" in a strike report is context;
+- background clauses ("amid peace talks", "despite the ceasefire", "mimo rozmów", "trotz der
+  Waffenruhe"; ``headline.foreground``) count nowhere;
+- at most ``MAX_TOPICS`` topics are kept, the best-evidenced first.
+
+An on-story item may have no topic.
 """
 
 from __future__ import annotations
@@ -37,6 +70,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.domain import Story
+from bot.topics.headline import HeadlineShape, foreground, headline_shape, lead, sentences
 from bot.topics.text import fold, tokens
 
 __all__ = [
@@ -49,7 +83,11 @@ __all__ = [
 
 TITLE_WEIGHT = 2.0
 SUMMARY_WEIGHT = 1.0
+TITLE_SUPPORT = 1.0
+SUMMARY_SUPPORT = 0.5
 ON_STORY = 2.0
+LEAD_MENTIONS = 2  # mentions of a topic the summary's lead needs to add that topic
+MAX_TOPICS = 3
 SUMMARY_SCAN_CHARS = 2000  # a summary longer than this is only read this far
 
 _STEM_MIN = 5  # words at least this long match with endings; shorter ones match as they are
@@ -344,6 +382,33 @@ class _Scanner:
                         found.add(term_id)
         return found
 
+    def matches(self, toks: Sequence[str]) -> list[tuple[int, int, int]]:
+        """Every occurrence of a term in ``toks``: (term index, first token, token after)."""
+        if not toks:
+            return []
+        present = set(toks)
+        unknown = present - self._seen
+        if unknown:
+            self._learn(unknown)
+        live = present & self._live
+        if not live:
+            return []
+        memo = self._memo
+        found: list[tuple[int, int, int]] = []
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            if tok not in live:
+                continue
+            for u in memo[tok]:
+                found += [(term_id, i, i + 1) for term_id in self._single.get(u, ())]
+                for rest, term_id in self._multi.get(u, ()):
+                    end = i + 1 + len(rest)
+                    if end <= n and all(
+                        r in memo.get(toks[i + 1 + k], _NONE) for k, r in enumerate(rest)
+                    ):
+                        found.append((term_id, i, end))
+        return found
+
     def _learn(self, unknown: set[str]) -> None:
         if len(self._seen) + len(unknown) > _CACHE_LIMIT:
             self._seen.clear()
@@ -359,6 +424,8 @@ class _Scanner:
 
 # --- classification ---------------------------------------------------------------------------
 
+_CORE, _SUPPORT, _OTHER, _EXCLUDE = range(4)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Classification:
@@ -366,9 +433,10 @@ class Classification:
 
     on_story: bool
     topics: tuple[str, ...] = ()  # in the story's topic order; empty when off the story
-    score: float = 0.0  # the weight of the core terms found (see the module docstring)
-    # What fired, for diagnostics: core terms as configured, then exclude terms as "-term",
-    # then topic aliases as "topic-id:alias".
+    score: float = 0.0  # the weight of the evidence found (see the module docstring)
+    # What fired, for diagnostics: core terms as configured, supporting terms as "~term",
+    # other stories as "!term", exclude terms as "-term", what the headline's form said as
+    # "#list", "#digest" or "#listing", then topic aliases as "topic-id:alias".
     matched: tuple[str, ...] = ()
 
 
@@ -381,6 +449,16 @@ def _canonical(term: str) -> str:
     return " ".join(keys)
 
 
+@dataclass(slots=True)
+class _Evidence:
+    """The gate terms found in one piece of text, by kind; core and supporting terms by key."""
+
+    core: set[str] = field(default_factory=set)
+    support: set[str] = field(default_factory=set)
+    other: bool = False
+    exclude: bool = False
+
+
 class StoryMatcher:
     """The story gate and topic tagger for one ``Story``, compiled once.
 
@@ -390,11 +468,21 @@ class StoryMatcher:
 
     def __init__(self, story: Story) -> None:
         self.story = story
-        gate_terms = [*story.terms, *story.exclude]
-        self._n_core = len(story.terms)
+        groups = (
+            (_CORE, story.terms, ""),
+            (_SUPPORT, story.supporting, "~"),
+            (_OTHER, story.other_stories, "!"),
+            (_EXCLUDE, story.exclude, "-"),
+        )
+        gate_terms: list[str] = []
+        self._kind: list[int] = []
+        self._labels: list[str] = []
+        for kind, terms, mark in groups:
+            gate_terms += terms
+            self._kind += [kind] * len(terms)
+            self._labels += [mark + t for t in terms]
+        self._keys = [_canonical(t) for t in gate_terms]
         self._gate = _Scanner(gate_terms)
-        self._labels = [*story.terms, *("-" + t for t in story.exclude)]
-        self._keys = [_canonical(t) for t in story.terms]
         topic_terms: list[str] = []
         self._topic_of: list[int] = []
         self._topic_labels: list[str] = []
@@ -405,6 +493,20 @@ class StoryMatcher:
                 self._topic_labels.append(f"{topic.id}:{phrase}")
         self._topics = _Scanner(topic_terms)
 
+    def _evidence(self, hits: set[int]) -> _Evidence:
+        ev = _Evidence()
+        for i in hits:
+            kind = self._kind[i]
+            if kind == _CORE:
+                ev.core.add(self._keys[i])
+            elif kind == _SUPPORT:
+                ev.support.add(self._keys[i])
+            elif kind == _OTHER:
+                ev.other = True
+            else:
+                ev.exclude = True
+        return ev
+
     def classify(self, title: str, summary: str = "") -> Classification:
         """Decide whether an item is on the story and which of the story's topics it touches."""
         title_toks = tokens(title)
@@ -413,25 +515,132 @@ class StoryMatcher:
         in_summary = self._gate.scan(summary_toks)
         if not in_title and not in_summary:
             return Classification(on_story=False)
-
-        n = self._n_core
-        core_title = {self._keys[i] for i in in_title if i < n}
-        core_summary = {self._keys[i] for i in in_summary if i < n} - core_title
-        exclude_title = any(i >= n for i in in_title)
-        exclude_any = exclude_title or any(i >= n for i in in_summary)
-        score = TITLE_WEIGHT * len(core_title) + SUMMARY_WEIGHT * len(core_summary)
-        on = score >= ON_STORY
-        if on and exclude_any and (exclude_title or len(core_title) < 2):
-            on = False
-
         matched = [self._labels[i] for i in sorted(in_title | in_summary)]
+        head = self._evidence(in_title)
+        body = self._evidence(in_summary)
+        if not head.core and not body.core:
+            # Supporting words and other stories alone never put an item on the story.
+            return Classification(on_story=False, matched=tuple(matched))
+
+        on, score, notes = self._weigh(title, head, body)
+        matched += notes
         topics: tuple[str, ...] = ()
         if on:
-            hits = self._topics.scan(title_toks) | self._topics.scan(summary_toks)
-            chosen = {self._topic_of[i] for i in hits}
-            topics = tuple(t.id for k, t in enumerate(self.story.topics) if k in chosen)
-            matched += [self._topic_labels[i] for i in sorted(hits)]
+            topics, labels = self._tag(title, summary)
+            matched += labels
         return Classification(on_story=on, topics=topics, score=score, matched=tuple(matched))
+
+    def _tag(self, title: str, summary: str) -> tuple[tuple[str, ...], list[str]]:
+        """The topics of an on-story item, in the story's order, and the aliases that chose them.
+
+        See "Topics" in the module docstring: the headline decides, the summary's lead adds a
+        topic only when it mentions it twice, background clauses do not count, and at most
+        ``MAX_TOPICS`` are kept.
+        """
+        in_title = self._topic_matches(title)
+        in_lead = self._topic_matches(lead(summary))
+        title_n = self._mentions(in_title)
+        lead_n = self._mentions(in_lead)
+        scores: dict[int, float] = {}
+        for k in title_n.keys() | lead_n.keys():
+            t, s = title_n.get(k, 0), lead_n.get(k, 0)
+            if t or s >= LEAD_MENTIONS:
+                scores[k] = TITLE_WEIGHT * t + SUMMARY_WEIGHT * s
+        kept = sorted(scores, key=lambda k: (-scores[k], k))[:MAX_TOPICS]
+        topics = tuple(t.id for k, t in enumerate(self.story.topics) if k in kept)
+        fired = {i for i, _, _ in (*in_title, *in_lead) if self._topic_of[i] in kept}
+        return topics, [self._topic_labels[i] for i in sorted(fired)]
+
+    def _mentions(self, found: list[tuple[int, int, int]]) -> dict[int, int]:
+        """How many times each topic is mentioned: runs of adjacent words its aliases cover,
+        so "peace talks" (which "peace", "talks" and "peace talks" all match) and "drone
+        strike" are one mention each."""
+        covered: dict[int, set[int]] = {}
+        for term, start, end in found:
+            covered.setdefault(self._topic_of[term], set()).update(range(start, end))
+        return {k: sum(1 for p in pos if p - 1 not in pos) for k, pos in covered.items()}
+
+    def _topic_matches(self, text: str) -> list[tuple[int, int, int]]:
+        """Topic alias matches in the foreground of ``text``, sentence by sentence, with token
+        positions that leave a gap between sentences (so runs never cross one)."""
+        found: list[tuple[int, int, int]] = []
+        offset = 0
+        for sentence in sentences(foreground(text)):
+            toks = tokens(sentence)
+            found += [(t, a + offset, b + offset) for t, a, b in self._topics.matches(toks)]
+            offset += len(toks) + 1
+        return found
+
+    def _weigh(self, title: str, head: _Evidence, body: _Evidence) -> tuple[bool, float, list[str]]:
+        """The gate's decision, the score behind it, and notes on the headline's form.
+
+        The plain score comes first; the headline's form is only read when that score puts
+        the item on the story, since every rule about form can only take an item off.
+        """
+        notes: list[str] = []
+        score = self._score(head.core, set(), head, body)
+        if score < ON_STORY or not self._allowed(head.core, head, body):
+            return False, score, notes
+        shape = headline_shape(title)
+        if shape.listing and not head.core:
+            notes.append("#listing")
+            return False, score, notes
+        strong = set(head.core)  # core terms the headline itself is about
+        story_items = -1
+        if shape.items and head.core:
+            strong, passing, story_items = self._split_list(shape)
+            if passing:
+                notes.append("#list")
+                score = self._score(strong, passing, head, body)
+        if shape.digest and (0 <= story_items <= 1 or not strong):
+            notes.append("#digest")
+            return False, score, notes
+        return score >= ON_STORY and self._allowed(strong, head, body), score, notes
+
+    @staticmethod
+    def _score(strong: set[str], passing: set[str], head: _Evidence, body: _Evidence) -> float:
+        weak = (passing | body.core) - strong
+        support = 0.0
+        if head.support:
+            support = TITLE_SUPPORT
+        elif body.support:
+            support = SUMMARY_SUPPORT
+        return TITLE_WEIGHT * len(strong) + SUMMARY_WEIGHT * len(weak) + support
+
+    @staticmethod
+    def _allowed(strong: set[str], head: _Evidence, body: _Evidence) -> bool:
+        """The vetoes: another story named while the headline is not about ours; an exclude
+        term, unless it is only in the summary and the headline has two core terms."""
+        if (head.other or body.other) and not strong:
+            return False
+        return not ((head.exclude or body.exclude) and (head.exclude or len(strong) < 2))
+
+    def _split_list(self, shape: HeadlineShape) -> tuple[set[str], set[str], int]:
+        """Sort the headline's core terms into those it is about and those it lists in passing.
+
+        Returns the core terms outside a passing list, those inside it, and how many of the
+        list's items carry core or supporting terms. A list item is about the story when it
+        holds a core or supporting term; it is related to it when it holds any topic alias
+        too. The core terms of the one story item in a list whose other items are unrelated
+        ("wars in Gaza, Ukraine and Sudan") are in passing.
+        """
+        outside = self._evidence(self._gate.scan(tokens(shape.outside))).core
+        story_items: list[set[str]] = []
+        related = 0
+        for item in shape.items:
+            item_toks = tokens(item)
+            ev = self._evidence(self._gate.scan(item_toks))
+            if ev.core or ev.support:
+                story_items.append(ev.core)
+                related += 1
+            elif self._topics.scan(item_toks):
+                related += 1
+        passing: set[str] = set()
+        if len(story_items) == 1 and related == 1:
+            passing = story_items[0] - outside
+        inside = set().union(*story_items) if story_items else set()
+        strong = outside | (inside - passing)
+        return strong, passing, len(story_items)
 
     def topics_in(self, text: str) -> tuple[str, ...]:
         """The topics whose aliases or names occur in ``text``, with no story gate."""
