@@ -238,3 +238,9 @@ def test_words_are_folded_and_stemmed_so_spellings_meet() -> None:
     assert terms("Zelenskyy")[0] == terms("Zełenski")[0] == terms("Zelensky's")[0]
     assert terms("Budanov") == terms("Budanow")
     assert bare_headline("The envoy meets Putin - Reuters") == "The envoy meets Putin"
+
+
+def test_numbers_are_spelled_one_way() -> None:
+    assert "500000" in terms("Ukraine tricks Russia into paying a $500K bounty")
+    assert "500000" in terms("paying a $500,000 bounty")
+    assert "1500000" in terms("1.5 million people displaced")

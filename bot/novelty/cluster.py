@@ -147,7 +147,7 @@ _ROUNDUP = re.compile(
 
 STEM = 5  # letters kept of each word after folding
 TITLE_WEIGHT = 2.0
-SIMILARITY = 0.35  # cosine (after the time penalty) from which an item joins a development
+SIMILARITY = 0.4  # cosine (after the time penalty) from which an item joins a development
 PENALTY_PER_DAY = 0.1
 # Across languages only names, places and numbers can be shared, so a shared one counts more.
 CROSS_LANGUAGE_BOOST = 2.0
@@ -191,10 +191,29 @@ def is_roundup(title: str) -> bool:
     return _ROUNDUP.search(title) is not None
 
 
+_GROUPED = re.compile(r"\b(\d{1,3})((?:[,\u00a0 ]\d{3})+)\b")
+_SCALED = re.compile(r"\b(\d+(?:\.\d+)?)\s*(k|thousand|m|mln|million|bn|billion)\b", re.IGNORECASE)
+_SCALE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mln": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+}
+
+
+def _numbers(text: str) -> str:
+    """One spelling per number: "500,000", "500 000" and "$500K" all become 500000."""
+    text = _GROUPED.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), text)
+    return _SCALED.sub(lambda m: str(round(float(m.group(1)) * _SCALE[m.group(2).lower()])), text)
+
+
 def terms(text: str) -> list[str]:
     """Folded, stemmed content words and numbers of ``text``."""
     out: list[str] = []
-    for word in _WORD.findall(fold(text)):
+    for word in _WORD.findall(fold(_numbers(text))):
         if word.isdigit():
             out.append(word)
         elif len(word) > 2 and word not in _STOP:
