@@ -3,11 +3,12 @@
     make eval             (or: .venv/bin/python bench/eval.py [--diagnose] [--keep DIR])
 
 Replays ../shared/corpus/news-2026-01/items.jsonl with one whole-story channel and one channel
-per topic, scores POSTS.jsonl with ../shared/eval/score.py against gold.json: first a deployment
-with the default languages (en: the targets), then one that lists every language the corpus
-carries (en, pl, de), scored on all of them and reported beside. --diagnose lists the errors behind the figures: missed events, duplicate and
-over-merged alerts, off-story and off-topic alerts, split events. Skips cleanly (exit 0) without
-the corpus; exits 1 when a target is missed.
+per topic, and scores POSTS.jsonl with ../shared/eval/score.py against gold.json: first a
+deployment with the default languages (en: the targets apply), then one that lists every
+language the corpus carries (en, pl, de), scored on all of them and reported beside.
+--diagnose lists the errors behind the figures: missed events, duplicate and over-merged
+alerts, off-story alerts, split events, uncited story items. Skips cleanly (exit 0) without the
+corpus; exits 1 when a target is missed.
 """
 
 from __future__ import annotations
