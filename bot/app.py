@@ -10,12 +10,11 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import IO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.adapters.console import ConsoleChat, ConsoleOutlet, console_ref
+from bot.adapters.console import ConsoleChat, ConsoleOutlet, Terminal, console_ref
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain import FeedError, Source
@@ -125,6 +124,16 @@ async def build_bot(
     )
 
 
+def human_interval(seconds: float) -> str:
+    """600 -> "10 minutes", 90 -> "90 seconds", 3600 -> "1 hour"."""
+    whole = round(seconds)
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if whole >= size and whole % size == 0:
+            n = whole // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{whole} second{'s' if whole != 1 else ''}"
+
+
 def _round_line(reports: Sequence[PollReport]) -> str:
     ok = sum(r.status != "failed" for r in reports)
     failed = len(reports) - ok
@@ -157,23 +166,23 @@ async def run_bot(
     async with AsyncExitStack() as stack:
         bot = await build_bot(settings, stack, fetcher=fetcher)
         channel = console_ref(settings.console_channel)
-        outlet = ConsoleOutlet(stdout, bot.clock)
+        terminal = Terminal(stdout, interactive=stdin.isatty() and stdout.isatty())
+        outlet = ConsoleOutlet(terminal, bot.clock)
         bot.deliverer = Deliverer(
             store=bot.store, outlets={outlet.platform: outlet}, clock=bot.clock
         )
         follows = await bot.store.subscriptions(channel)
-        stdout.write(
-            f"briefbot is following “{settings.story.name}”: {len(bot.sources)} sources, "
-            f"polled every {timedelta(seconds=int(settings.poll_interval))} (h:mm:ss).\n"
+        terminal.show(
+            f"briefbot is following “{settings.story.name}”: {len(bot.sources)} sources, each "
+            f"read every {human_interval(settings.poll_interval)}.\n"
             "This terminal is a channel. "
             + (
                 f"It follows: {', '.join(follows)}."
                 if follows
                 else "It follows nothing yet: try `subscribe nato` or `subscribe *`."
             )
-            + " Type `help` for commands, `quit` or Ctrl-D to stop.\n"
+            + " Type `help` for commands, `quit` or Ctrl-D to stop."
         )
-        stdout.flush()
 
         busy = asyncio.Lock()
 
@@ -183,8 +192,7 @@ async def run_bot(
             async with busy:
                 reports = await bot.poll_due()
                 if reports:
-                    stdout.write(_round_line(reports) + "\n")
-                    stdout.flush()
+                    terminal.show(_round_line(reports))
 
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
@@ -199,7 +207,9 @@ async def run_bot(
         stack.callback(scheduler.shutdown, wait=False)
         first = asyncio.create_task(tick())
 
-        chat = ConsoleChat(stdin=stdin, out=stdout, handler=bot.commands.handle, channel=channel)
+        chat = ConsoleChat(
+            stdin=stdin, terminal=terminal, handler=bot.commands.handle, channel=channel
+        )
         serve = asyncio.create_task(chat.serve())
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({serve, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -213,8 +223,7 @@ async def run_bot(
             await first
         async with busy:
             await bot.deliverer.deliver_due()
-        stdout.write("briefbot stopped.\n")
-        stdout.flush()
+        terminal.show("briefbot stopped.")
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)

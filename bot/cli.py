@@ -198,7 +198,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
-    from bot.adapters.console import ConsoleOutlet, console_ref
+    from bot.adapters.console import ConsoleOutlet, Terminal, console_ref
     from bot.app import make_summarizer, opened_store, pipeline_settings
     from bot.replay import load_items, load_scenario, run_timeline
 
@@ -233,7 +233,7 @@ async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
                 store=store,
                 summarizer=make_summarizer(settings),
                 settings=pipeline_settings(settings),
-                outlet_factory=lambda clock: ConsoleOutlet(out, clock),
+                outlet_factory=lambda clock: ConsoleOutlet(Terminal(out, interactive=False), clock),
                 channel_refs=console_ref,
                 on_instant=pace,
             )

@@ -29,19 +29,48 @@ def console_ref(channel: str = "console") -> ChannelRef:
     return ChannelRef(platform=PLATFORM, workspace="local", channel=channel)
 
 
+class Terminal:
+    """The one writer of the terminal: posts, notices and replies that arrive while the prompt
+    is showing take its place, and the prompt comes back below them."""
+
+    PROMPT = "> "
+
+    def __init__(self, out: IO[str], *, interactive: bool) -> None:
+        self._out = out
+        self._interactive = interactive
+        self._prompting = False
+
+    def show(self, text: str) -> None:
+        if self._prompting:
+            self._out.write("\r\x1b[K")  # back to the start of the line, erase the prompt
+        self._out.write(text + "\n")
+        if self._prompting:
+            self._out.write(self.PROMPT)
+        self._out.flush()
+
+    def prompt(self) -> None:
+        if self._interactive:
+            self._out.write(self.PROMPT)
+            self._out.flush()
+            self._prompting = True
+
+    def answered(self) -> None:
+        """The user pressed Enter: the cursor is on a fresh line, no prompt on it."""
+        self._prompting = False
+
+
 class ConsoleOutlet:
-    """Prints posts to a text stream, one block each, stamped with the clock's time."""
+    """Prints posts on the terminal, one block each, stamped with the clock's time."""
 
     platform = PLATFORM
 
-    def __init__(self, out: IO[str], clock: Clock) -> None:
-        self._out = out
+    def __init__(self, terminal: Terminal, clock: Clock) -> None:
+        self._terminal = terminal
         self._clock = clock
         self._count = 0
 
     def _print(self, header: str, text: str) -> None:
-        self._out.write(f"\n── {header} ──\n{text}\n")
-        self._out.flush()
+        self._terminal.show(f"\n── {header} ──\n{text}")
 
     async def send(self, post: Post) -> str:
         self._count += 1
@@ -86,30 +115,23 @@ class ConsoleChat:
     """Reads commands from the terminal and prints the replies. Ends at end of input."""
 
     def __init__(
-        self, *, stdin: IO[str], out: IO[str], handler: Handler, channel: ChannelRef
+        self, *, stdin: IO[str], terminal: Terminal, handler: Handler, channel: ChannelRef
     ) -> None:
         self._stdin = stdin
-        self._out = out
+        self._terminal = terminal
         self._handler = handler
         self._channel = channel
-        self._interactive = stdin.isatty() and out.isatty()
-
-    def _prompt(self) -> None:
-        if self._interactive:
-            self._out.write("> ")
-            self._out.flush()
 
     async def serve(self) -> None:
         lines = StdinLines(self._stdin)
-        self._prompt()
+        self._terminal.prompt()
         while True:
             line = await lines.next()
+            self._terminal.answered()
             if line is None:
                 return
             if line.strip().casefold() in ("quit", "exit"):
                 return
             if line.strip():
-                reply = await self._handler(self._channel, line)
-                self._out.write(reply + "\n")
-                self._out.flush()
-            self._prompt()
+                self._terminal.show(await self._handler(self._channel, line))
+            self._terminal.prompt()

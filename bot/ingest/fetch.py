@@ -220,7 +220,10 @@ class HttpFetcher:
                 "server stopped sending; will retry"
             )
         if isinstance(e, aiohttp.ClientConnectorDNSError):
-            return FeedError(f"could not resolve the host name {host} ({url}); check the feed URL")
+            return FeedError(
+                f"could not resolve the host name {host} ({url}); check the feed URL, and that "
+                "this machine can reach the internet (DNS)"
+            )
         if isinstance(e, aiohttp.ClientConnectorCertificateError):
             return FeedError(
                 f"the TLS certificate of {host} is not valid ({e.certificate_error}); "
