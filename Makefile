@@ -3,18 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# The editable install of a flat layout makes setuptools print a page of advice we follow.
+PIP := PYTHONWARNINGS=ignore $(BIN)/pip
 
 .PHONY: run test demo lint bench eval clean
+
+# `make` alone runs the bot, like `make run`.
+run:
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "briefbot needs Python 3.11 or newer; set PYTHON=python3.11 (or newer) and run make again")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
 	@touch $@
 
 $(BIN)/.dev-installed: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev]'
 	@touch $@
 
 run: $(BIN)/.installed
