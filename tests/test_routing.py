@@ -141,8 +141,11 @@ async def test_more_coverage_makes_one_update_never_a_stream(tmp_path: Path) -> 
     assert "(1 outlet so far)" in alert.text
     assert update.development_id == alert.development_id
     assert update.text.startswith("Update: ")
-    assert "(3 outlets)" in update.text
+    assert "Now reported by Wire, Daily and Post (3 outlets)" in update.text
+    assert "Kremlin said" not in update.text  # the summary was in the alert already
     assert len(update.sources) == 3
+    assert update.sources[0].startswith("https://post.example/")  # the newest report first
+    assert update.text.index("post.example") < update.text.index("wire.example")
     # It waited for the coverage to settle, and a fourth outlet hours later made no second one.
     assert update_at >= T0 + timedelta(minutes=50)
     assert update_at < T0 + timedelta(minutes=400)

@@ -75,14 +75,18 @@ class AlertView:
     @property
     def coverage(self) -> str:
         n = len(self.outlets)
+        verb = "Now reported by" if self.is_update else "Reported by"
         if n == 1:
-            return f"Reported by {self.outlets[0]} (1 outlet so far)"
-        return f"Reported by {join_names(self.outlets)} ({n} outlets)"
+            return f"{verb} {self.outlets[0]} (1 outlet so far)"
+        return f"{verb} {join_names(self.outlets)} ({n} outlets)"
 
 
 def render_alert_text(view: AlertView) -> str:
+    """An alert: headline, summary, coverage and topics, links. An update says what grew: the
+    headline, the coverage now, and the newest reports' links first; the summary was in the
+    alert already."""
     lines = [("Update: " if view.is_update else "") + scrub(view.headline)]
-    if view.summary and view.summary != view.headline:
+    if view.summary and view.summary != view.headline and not view.is_update:
         lines.append(view.summary)
     coverage = neutralize(view.coverage)
     if view.topics:

@@ -184,17 +184,23 @@ class Router:
                 continue
             if view is None:
                 view = replace(self._view(development, listed, items), is_update=True)
-            topics = self._topics(development, subscriber)
+            # The newest reports first: they are what the update is about.
+            newest = [link for link in reversed(view.links) if link not in shown]
+            channel_view = replace(
+                view,
+                links=tuple(dict.fromkeys([*newest, *view.links])),
+                topics=self._topics(development, subscriber),
+            )
             post = Post(
                 key=update_key(ref, development.id, 1),
                 channel=ref,
                 kind=PostKind.UPDATE,
-                text=render_alert_text(replace(view, topics=topics)),
+                text=render_alert_text(channel_view),
                 created_at=now,
                 development_id=development.id,
                 developments=(development.id,),
-                topics=topics,
-                sources=view.links,
+                topics=channel_view.topics,
+                sources=channel_view.links,
             )
             if await self._store.enqueue(post):
                 queued += 1
