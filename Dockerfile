@@ -3,7 +3,7 @@
 #   docker run --rm -it -v briefbot-data:/data --env-file .env briefbot
 FROM python:3.12-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 RUN pip install --no-cache-dir --prefix=/install .
 
