@@ -34,7 +34,7 @@ def _item(
     return ClusterItem(
         item_id=n,
         source_id=source,
-        link=link or f"https://{source}.example/{n}",
+        link=f"https://{source}.example/{n}" if link is None else link,
         title=title,
         summary=summary,
         seen_at=T0 + timedelta(minutes=minutes),
@@ -244,3 +244,10 @@ def test_numbers_are_spelled_one_way() -> None:
     assert "500000" in terms("Ukraine tricks Russia into paying a $500K bounty")
     assert "500000" in terms("paying a $500,000 bounty")
     assert "1500000" in terms("1.5 million people displaced")
+
+
+def test_entries_without_a_link_do_not_join_each_other() -> None:
+    c = _clusterer()
+    first = _feed(c, _item(1, "Kremlin rejects ceasefire proposal", link=""))
+    other = _feed(c, _item(2, "Storm floods the Danube delta villages", link="", minutes=5))
+    assert first != other

@@ -70,3 +70,11 @@ def test_hostile_headline_cannot_ping() -> None:
     text = render_alert_text(_view(headline="@everyone <!channel> look", outlets=("@here",)))
     for hostile in ("@everyone", "<!channel>", "@here"):
         assert hostile not in text
+
+
+def test_terminal_escapes_and_bidi_overrides_are_removed() -> None:
+    hostile = "Talks\x1b[2J\x1b]0;pwned\x07 resume \x9b31m\u202eevil"
+    out = scrub(hostile)
+    assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out and "\x07" not in out
+    text = render_alert_text(_view(headline=hostile, outlets=("Wire\x1b[31m",)))
+    assert "\x1b" not in text and "\u202e" not in text

@@ -337,7 +337,7 @@ class Clusterer:
     def _same_article(self, item: ClusterItem) -> tuple[_Member, str, float] | None:
         cutoff = item.seen_at - self._window
         candidates = (
-            (self._by_link.get(item.link), "link"),
+            (self._by_link.get(item.link) if item.link else None, "link"),
             (self._by_text.get(text_fingerprint(item.title, item.summary)), "text"),
         )
         for member, reason in candidates:
@@ -376,7 +376,8 @@ class Clusterer:
             roundup=roundup,
             language=_primary(item.language),
         )
-        self._by_link[item.link] = member
+        if item.link:  # an entry without a link shares nothing with another one
+            self._by_link[item.link] = member
         self._by_text[text_fingerprint(item.title, item.summary)] = member
         headline = headline_fingerprint(item.title)
         if headline is not None:

@@ -17,7 +17,9 @@ _ZWSP = "\u200b"
 # <@123>, <@&123>, <#123>.
 _AT_WORD = re.compile(r"@(?=(everyone|here|channel)\b)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[!@#])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls (a terminal escape starts with one) and the bidirectional overrides that
+# could make a headline read backwards.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -88,7 +90,7 @@ def render_alert_text(view: AlertView) -> str:
     lines = [("Update: " if view.is_update else "") + scrub(view.headline)]
     if view.summary and view.summary != view.headline and not view.is_update:
         lines.append(view.summary)
-    coverage = neutralize(view.coverage)
+    coverage = scrub(view.coverage)
     if view.topics:
         coverage += " · " + ", ".join(view.topics)
     lines.append(coverage)
