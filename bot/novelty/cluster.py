@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain import Item
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OUTLET_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,60}$")
 _TAGS = re.compile(r"<[^>]*>")
@@ -167,6 +169,20 @@ class ClusterItem:
     seen_at: datetime
     language: str | None = None
     development_id: str | None = None  # set when loading known items
+
+    @classmethod
+    def of(cls, item: Item) -> ClusterItem:
+        """A stored item as the clusterer sees it (first seen: when it joined the stream)."""
+        return cls(
+            item_id=item.id,
+            source_id=item.source_id,
+            link=item.link,
+            title=item.title,
+            summary=item.summary,
+            seen_at=item.first_seen,
+            language=item.language,
+            development_id=item.development_id,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

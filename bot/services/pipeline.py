@@ -130,19 +130,7 @@ class Pipeline:
         await self._router.start(self._clock.now())
         since = self._clock.now() - self._settings.window
         items = await self._store.story_items_since(since)
-        self._clusterer.load(
-            ClusterItem(
-                item_id=i.id,
-                source_id=i.source_id,
-                link=i.link,
-                title=i.title,
-                summary=i.summary,
-                seen_at=i.first_seen,
-                language=i.language,
-                development_id=i.development_id,
-            )
-            for i in items
-        )
+        self._clusterer.load(ClusterItem.of(i) for i in items)
 
     async def poll(self, source: Source) -> PollReport:
         """Poll one source once and queue whatever posts its new items cause."""
@@ -288,18 +276,7 @@ class Pipeline:
                 )
                 continue
             story += 1
-            assignment = self._clusterer.assign(
-                ClusterItem(
-                    item_id=item.id,
-                    source_id=source.id,
-                    link=item.link,
-                    title=item.title,
-                    summary=item.summary,
-                    seen_at=now,
-                    language=language,
-                ),
-                new_id=f"dev-{item.id}",
-            )
+            assignment = self._clusterer.assign(ClusterItem.of(item), new_id=f"dev-{item.id}")
             await self._store.classify_item(
                 item.id,
                 on_story=True,
