@@ -24,6 +24,7 @@ from bot.ports import Clock, Fetcher, Store, Summarizer
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
 from bot.services.pipeline import Pipeline, PipelineSettings, PollReport
+from bot.services.render import plain
 from bot.store import open_store
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.topics.match import StoryMatcher
@@ -185,14 +186,22 @@ async def run_bot(
         )
 
         busy = asyncio.Lock()
+        rounds: set[asyncio.Task[None]] = set()
 
-        async def tick() -> None:
-            if busy.locked():
-                return
+        async def one_round() -> None:
             async with busy:
                 reports = await bot.poll_due()
                 if reports:
                     terminal.show(_round_line(reports))
+
+        async def tick() -> None:
+            if busy.locked():
+                return  # the last round is still running: this one is skipped
+            task = asyncio.create_task(one_round())
+            rounds.add(task)
+            task.add_done_callback(rounds.discard)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
@@ -200,7 +209,7 @@ async def run_bot(
             "interval",
             seconds=min(SCHEDULER_TICK, settings.poll_interval),
             id="poll",
-            max_instances=1,
+            max_instances=3,  # a slow round makes the next ticks return at once, not warn
             coalesce=True,
         )
         scheduler.start()
@@ -213,16 +222,18 @@ async def run_bot(
         serve = asyncio.create_task(chat.serve())
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({serve, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (serve, stopped):
-            task.cancel()
+        stopped.cancel()
         scheduler.pause()
-        # Finish what is in flight: the first poll round, then every queued post.
-        if not first.done():
-            first.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await first
-        async with busy:
-            await bot.deliverer.deliver_due()
+        # Stop fetching at once; let the ingests under way finish, then deliver what is queued.
+        for task in (*rounds, first):
+            task.cancel()
+        await asyncio.gather(*rounds, first, return_exceptions=True)
+        await bot.pipeline.drain()
+        await bot.deliverer.deliver_due()
+        failure = serve.exception() if serve.done() and not serve.cancelled() else None
+        serve.cancel()
+        if failure is not None:
+            raise failure  # a bug in the chat loop: say so, do not pretend all went well
         terminal.show("briefbot stopped.")
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -254,7 +265,7 @@ async def check_sources(
                     return CheckResult(source=source, ok=True, status=result.status)
                 parsed = await parse_feed_async(result.body, url=result.final_url or source.url)
             except FeedError as e:
-                return CheckResult(source=source, ok=False, error=str(e))
+                return CheckResult(source=source, ok=False, error=plain(str(e)))
             return CheckResult(
                 source=source,
                 ok=True,

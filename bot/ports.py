@@ -171,6 +171,11 @@ class Store(Protocol):
         clusterer's window at start-up)."""
         ...
 
+    async def recent_items(self, *, limit: int) -> list[Item]:
+        """The ``limit`` items first seen last (on the story or not), oldest first: the
+        clusterer relearns its word statistics from them at start-up."""
+        ...
+
     async def search_items(self, query: str, *, limit: int = 20) -> list[Item]:
         """Full-text search over item titles and summaries, best match first."""
         ...

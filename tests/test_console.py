@@ -35,3 +35,31 @@ def test_intervals_read_like_a_person_would_say_them() -> None:
     assert human_interval(3600) == "1 hour"
     assert human_interval(5400) == "90 minutes"
     assert human_interval(45) == "45 seconds"
+
+
+async def test_a_failing_command_is_answered_and_the_chat_goes_on() -> None:
+    import os
+
+    from bot.adapters.console import ConsoleChat, console_ref
+    from bot.domain import ChannelRef, StoreError
+
+    async def handler(channel: ChannelRef, text: str) -> str:
+        if text == "subscribe nato":
+            raise StoreError("database is locked")
+        return f"ok: {text}"
+
+    read_fd, write_fd = os.pipe()
+    out = io.StringIO()
+    with os.fdopen(read_fd) as stdin:
+        with os.fdopen(write_fd, "w") as typed:
+            typed.write("subscribe nato\ntopics\n")
+        chat = ConsoleChat(
+            stdin=stdin,
+            terminal=Terminal(out, interactive=False),
+            handler=handler,
+            channel=console_ref(),
+        )
+        await chat.serve()
+    assert out.getvalue() == (
+        "Sorry, that did not work: database is locked. Try again in a moment.\nok: topics\n"
+    )

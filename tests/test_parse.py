@@ -392,3 +392,22 @@ async def test_parse_feed_async_runs_off_the_event_loop_thread(
 async def test_parse_feed_async_raises_the_same_errors() -> None:
     with pytest.raises(FeedError, match="HTML page"):
         await parse_feed_async(HTML_PAGE, url="https://www.example.com/")
+
+
+def test_text_posing_as_a_link_is_refused() -> None:
+    hostile = [
+        "https://example.com/a?x=1 @everyone <!channel>",
+        "https://example.com/a\x1b[2J",
+        'https://example.com/"><script>',
+        "https://example.com/\u202eevil",
+    ]
+    items = "".join(
+        f"<item><title>Talks {n}</title><link><![CDATA[{link}]]></link></item>"
+        for n, link in enumerate(hostile)
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    )
+    feed = parse_feed(body.encode(), url="https://example.com/feed")
+    assert [e.title for e in feed.entries] == [f"Talks {n}" for n in range(len(hostile))]
+    assert all(e.url == "" and e.link == "" for e in feed.entries)

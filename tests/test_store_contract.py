@@ -165,6 +165,56 @@ async def test_poll_state_round_trip_keeps_every_field_as_aware_utc(store: AnySt
     assert await store.get_poll_state("tass") == PollState(source_id="tass")
 
 
+def polled_state(source_id: str) -> PollState:
+    """The state of a source polled a few times, the last time with an error."""
+    return PollState(
+        source_id=source_id,
+        etag='"v7"',
+        last_modified="Sat, 01 Mar 2025 08:59:00 GMT",
+        body_hash="sha256:beef",
+        last_poll_at=T0,
+        last_ok_at=T0 - timedelta(minutes=30),
+        next_poll_at=T0 + timedelta(minutes=15),
+        failures=2,
+        last_error="HTTP 502 from example.org",
+        baselined=True,
+        feed_language="ru",
+    )
+
+
+async def test_a_new_url_for_a_known_source_resets_its_poll_state(store: AnyStore) -> None:
+    await store.save_poll_state(polled_state("tass"))
+    await store.save_poll_state(polled_state("kyiv"))
+
+    moved = Source(id="tass", name="TASS", url="https://example.org/tass-new.rss", language="ru")
+    await store.sync_sources([KYIV, moved, WIRE])
+
+    # Due now, no validators, and not baselined: its first poll is a fresh baseline.
+    assert await store.get_poll_state("tass") == PollState(source_id="tass")
+    assert await store.get_poll_state("kyiv") == polled_state("kyiv")
+    assert await store.list_sources() == [KYIV, moved, WIRE]
+
+    # The reset state is an ordinary one: saving and reading it back works as before.
+    await store.save_poll_state(PollState(source_id="tass", etag='"n1"', baselined=True))
+    await store.sync_sources([KYIV, moved, WIRE])
+    assert await store.get_poll_state("tass") == PollState(
+        source_id="tass", etag='"n1"', baselined=True
+    )
+
+
+async def test_renaming_a_source_keeps_its_poll_state(store: AnyStore) -> None:
+    await store.save_poll_state(polled_state("tass"))
+    renamed = Source(id="tass", name="TASS English", url=TASS.url, language="en")
+
+    await store.sync_sources([renamed])
+    assert await store.get_poll_state("tass") == polled_state("tass")
+
+    # Dropped from the configuration and back at the same url: still the same feed.
+    await store.sync_sources([KYIV])
+    await store.sync_sources([KYIV, renamed])
+    assert await store.get_poll_state("tass") == polled_state("tass")
+
+
 async def test_poll_state_of_an_unknown_source_is_refused(store: AnyStore) -> None:
     with pytest.raises(StoreError):
         await store.save_poll_state(PollState(source_id="nowhere"))
@@ -275,6 +325,45 @@ async def test_classify_and_story_items_since(store: AnyStore) -> None:
     assert since[0].development_id == "d1"
     got = await store.get_item(off_story.id)
     assert got is not None and not got.on_story and got.development_id is None
+
+
+async def test_recent_items_are_the_last_seen_oldest_first(store: AnyStore) -> None:
+    early = await store.add_item(new_item("early", minutes=0))
+    tie_a = await store.add_item(new_item("tie-a", source="tass", minutes=20))
+    late = await store.add_item(new_item("late", minutes=30, baseline=True))
+    tie_b = await store.add_item(new_item("tie-b", minutes=20))
+    middle = await store.add_item(new_item("middle", source="wire", minutes=10))
+    await store.classify_item(tie_a.id, on_story=True, topics=("nato",), development_id="d1")
+    await store.classify_item(middle.id, on_story=False, topics=(), development_id=None)
+
+    last_three = await store.recent_items(limit=3)
+
+    assert [i.guid for i in last_three] == ["tie-a", "tie-b", "late"]
+    assert last_three[0] == await store.get_item(tie_a.id)
+    assert last_three[0].on_story and last_three[0].topics == ("nato",)
+    assert [i.id for i in await store.recent_items(limit=10)] == [
+        early.id,
+        middle.id,
+        tie_a.id,
+        tie_b.id,
+        late.id,
+    ]
+    # Of two items seen at the same time, the one stored later counts as seen later.
+    assert [i.guid for i in await store.recent_items(limit=2)] == ["tie-b", "late"]
+    assert [i.guid for i in await store.recent_items(limit=1)] == ["late"]
+    assert await store.recent_items(limit=0) == []
+    assert await store.recent_items(limit=-3) == []
+
+
+async def test_recent_items_of_an_empty_store(store: AnyStore) -> None:
+    assert await store.recent_items(limit=5) == []
+
+
+async def test_recent_items_carry_the_current_source_name(store: AnyStore) -> None:
+    await store.add_item(new_item("a", source="tass"))
+    await store.sync_sources([Source(id="tass", name="TASS (EN)", url=TASS.url)])
+
+    assert [i.source_name for i in await store.recent_items(limit=5)] == ["TASS (EN)"]
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -469,7 +558,8 @@ async def test_subscribers_of_topics(store: AnyStore) -> None:
     assert by_key[everything.key].topics == ("*",)
     assert by_key[GENERAL.key].topics == ("territory", "nato")
     assert by_key[GENERAL.key].channel.paused
-    assert by_key[THREAD.key].topics == ("nato",)
+    # Following ``*`` means the whole story, even next to a topic the development has.
+    assert by_key[THREAD.key].topics == ("*",)
 
     only_star = await store.subscribers(["grain"])
     assert [s.channel.ref.key for s in only_star] == sorted([everything.key, THREAD.key])

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import IO
 
-from bot.domain import ChannelRef, Post, PostKind
+from bot.domain import BriefbotError, ChannelRef, Post, PostKind
 from bot.ports import Clock
 
 PLATFORM = "console"
@@ -133,5 +133,9 @@ class ConsoleChat:
             if line.strip().casefold() in ("quit", "exit"):
                 return
             if line.strip():
-                self._terminal.show(await self._handler(self._channel, line))
+                try:
+                    reply = await self._handler(self._channel, line)
+                except BriefbotError as e:  # the store failed: say so and keep serving
+                    reply = f"Sorry, that did not work: {e}. Try again in a moment."
+                self._terminal.show(reply)
             self._terminal.prompt()

@@ -56,6 +56,8 @@ _LIMITS = feedparser_rs.ParserLimits(
 )
 
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# What a URL never holds unescaped: a link with any of these is refused, never shown.
+_NOT_IN_A_LINK = re.compile(r"[\s\x00-\x1f\x7f-\x9f<>\"`\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*$")
 
 
@@ -190,6 +192,8 @@ def _link(value: Any, base: str) -> str:
         link = _resolve(link, base)
     if not link.lower().startswith(("http://", "https://")):
         return ""  # javascript:, mailto:, data:, still relative, …: nothing to link to
+    if _NOT_IN_A_LINK.search(link):
+        return ""  # spaces, controls, quotes or angle brackets: text posing as a link
     return link
 
 

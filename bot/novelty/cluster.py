@@ -308,6 +308,11 @@ class Clusterer:
         self._df.update(set(terms(f"{bare_headline(title)} {_lede(summary)}")))
         self._docs += 1
 
+    @property
+    def documents(self) -> int:
+        """How many items the word statistics were learnt from."""
+        return self._docs
+
     def vector(self, title: str, summary: str) -> Vector:
         headline = bare_headline(title)
         counts = Counter(terms(f"{headline} {_lede(summary)}"))

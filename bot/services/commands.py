@@ -188,8 +188,9 @@ class CommandService:
         head = f"• {scrub(development.title)} ({_ago(development.first_seen, now)}"
         head += f"; {neutralize(join_names(outlets))})" if outlets else ")"
         lines = [head]
-        if items:
-            lines.append(f"  {items[0].cite}")
+        link = next((i.cite for i in items if i.cite), None)
+        if link:
+            lines.append(f"  {neutralize(link)}")
         return lines
 
     async def _sources(self) -> str:

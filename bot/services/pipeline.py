@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import (
+    BriefbotError,
     Development,
     FeedEntry,
     FeedError,
@@ -27,11 +28,15 @@ from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
 from bot.novelty.cluster import Clusterer, ClusterItem
 from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
+from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
 from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
 
 log = logging.getLogger(__name__)
+
+
+RELEARN_ITEMS = 20_000  # items read again at start-up to relearn the clusterer's word statistics
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +110,14 @@ class Pipeline:
         self._ingest_lock = asyncio.Lock()
         # This process is the only writer of its sources' poll state: keep the last one written.
         self._poll_states: dict[str, PollState] = {}
+        # Ingests under way: a cancelled poll lets its ingest finish (see ``drain``).
+        self._inflight: set[asyncio.Future[PollReport]] = set()
+
+    async def drain(self) -> None:
+        """Wait for the ingests under way. A poll cancelled at shutdown stops fetching at once,
+        but an item it began storing is always classified, clustered and routed."""
+        while self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
     async def _save_state(self, state: PollState) -> None:
         await self._store.save_poll_state(state)
@@ -116,9 +129,17 @@ class Pipeline:
 
         async def one(source: Source) -> PollReport:
             async with gate:
-                return await self.poll(source)
+                try:
+                    return await self.poll(source)
+                except BriefbotError as e:  # the store failed: this source waits, others go on
+                    log.error("polling %s failed: %s", source.id, e)
+                    return PollReport(source_id=source.id, status="failed", error=str(e))
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
+
+    @property
+    def clusterer(self) -> Clusterer:
+        return self._clusterer
 
     async def sweep(self) -> int:
         """Queue the updates that are due (call once per polling round)."""
@@ -129,6 +150,9 @@ class Pipeline:
         """Rebuild the clusterer's window and the router's watch list (after a restart)."""
         await self._router.start(self._clock.now())
         since = self._clock.now() - self._settings.window
+        # Word statistics first: which words the stream uses everywhere, which name an event.
+        for item in await self._store.recent_items(limit=RELEARN_ITEMS):
+            self._clusterer.observe(item.title, item.summary)
         items = await self._store.story_items_since(since)
         self._clusterer.load(ClusterItem.of(i) for i in items)
 
@@ -141,14 +165,28 @@ class Pipeline:
                 source.url, etag=state.etag, last_modified=state.last_modified
             )
             if result.status == 304 or result.body is None:
-                return await self._unchanged(state, now)
+                return await self._unchanged(state, result, now)
             digest = body_hash(result.body)
             if digest == state.body_hash:
-                return await self._unchanged(state, now)
+                return await self._unchanged(state, result, now)
             parsed = await parse_feed_async(result.body, url=result.final_url or source.url)
         except FeedError as e:
-            return await self._failed(state, now, str(e))
+            # The message may quote the site (a reason phrase, a link it advertises).
+            return await self._failed(state, now, plain(str(e)))
 
+        ingest = asyncio.ensure_future(self._locked_ingest(source, state, result, digest, parsed))
+        self._inflight.add(ingest)
+        ingest.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(ingest)
+
+    async def _locked_ingest(
+        self,
+        source: Source,
+        state: PollState,
+        result: FetchResult,
+        digest: str,
+        parsed: ParsedFeed,
+    ) -> PollReport:
         async with self._ingest_lock:
             return await self._ingested(source, state, result, digest, parsed)
 
@@ -182,11 +220,13 @@ class Pipeline:
         )
         return replace(report, next_poll_at=next_poll)
 
-    async def _unchanged(self, state: PollState, now: datetime) -> PollReport:
+    async def _unchanged(self, state: PollState, result: FetchResult, now: datetime) -> PollReport:
         next_poll = now + timedelta(seconds=self._settings.poll_interval)
         await self._save_state(
             replace(
                 state,
+                etag=result.etag or state.etag,
+                last_modified=result.last_modified or state.last_modified,
                 last_poll_at=now,
                 last_ok_at=now,
                 next_poll_at=next_poll,

@@ -29,6 +29,12 @@ def neutralize(text: str) -> str:
     return _ANGLE.sub("<" + _ZWSP, text)
 
 
+def plain(text: str) -> str:
+    """Untrusted text that may keep its URLs (an error message naming a feed): no controls, no
+    live mentions."""
+    return neutralize(_SPACE.sub(" ", _CONTROL.sub("", text)).strip())
+
+
 def scrub(text: str) -> str:
     """Untrusted feed text made safe to show: no URLs, no mentions, no control characters."""
     text = _CONTROL.sub("", text)
@@ -72,7 +78,7 @@ class AlertView:
 
     @property
     def shown_links(self) -> tuple[str, ...]:
-        return self.links[: self.max_links]
+        return tuple(link for link in self.links if link)[: self.max_links]
 
     @property
     def coverage(self) -> str:
@@ -88,14 +94,15 @@ def render_alert_text(view: AlertView) -> str:
     headline, the coverage now, and the newest reports' links first; the summary was in the
     alert already."""
     lines = [("Update: " if view.is_update else "") + scrub(view.headline)]
-    if view.summary and view.summary != view.headline and not view.is_update:
-        lines.append(view.summary)
+    summary = scrub(view.summary)  # whichever summarizer wrote it
+    if summary and summary != view.headline and not view.is_update:
+        lines.append(summary)
     coverage = scrub(view.coverage)
     if view.topics:
         coverage += " · " + ", ".join(view.topics)
     lines.append(coverage)
-    lines.extend(f"• {link}" for link in view.shown_links)
-    hidden = len(view.links) - len(view.shown_links)
+    lines.extend(f"• {neutralize(link)}" for link in view.shown_links)
+    hidden = len([link for link in view.links if link]) - len(view.shown_links)
     if hidden > 0:
         lines.append(f"  and {hidden} more")
     return "\n".join(lines)

@@ -304,7 +304,7 @@ class Router:
             headline=development.title,
             summary=development.summary,
             outlets=tuple(dict.fromkeys(i.source_name for i in ordered)),
-            links=tuple(dict.fromkeys(i.cite for i in ordered)),
+            links=tuple(dict.fromkeys(i.cite for i in ordered if i.cite)),
             topics=development.topics,
             max_links=self._settings.max_links,
         )

@@ -14,9 +14,10 @@ def unique(values: Iterable[str]) -> list[str]:
 
 def subscriber_topics(wanted: Sequence[str], followed: set[str]) -> tuple[str, ...]:
     """The development's topics a channel follows, in the development's order; ``("*",)`` when
-    the channel gets the development only through ``*``."""
-    common = tuple(t for t in wanted if t in followed)
-    return common if common else (STAR,)
+    the channel follows ``*`` (the whole story, whatever topics it follows besides)."""
+    if STAR in followed:
+        return (STAR,)
+    return tuple(t for t in wanted if t in followed)
 
 
 def subscription_order(topic: str) -> tuple[bool, str]:

@@ -61,9 +61,13 @@ class MemoryStore:
     # --- sources and poll state ----------------------------------------------------------------
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
+        urls = {source_id: row.source.url for source_id, row in self._sources.items()}
         for row in self._sources.values():
             row.position = None
         for position, source in enumerate(sources):
+            if source.id in urls and urls[source.id] != source.url:
+                # A different feed: poll it afresh, as a new source (its backlog is a baseline).
+                self._poll.pop(source.id, None)
             self._sources[source.id] = _SourceRow(source=source, position=position)
 
     async def list_sources(self) -> list[Source]:
@@ -174,6 +178,12 @@ class MemoryStore:
         found = [i for i in self._items.values() if i.on_story and i.first_seen >= since]
         found.sort(key=lambda item: (item.first_seen, item.id))
         return [self._current(item) for item in found]
+
+    async def recent_items(self, *, limit: int) -> list[Item]:
+        if limit <= 0:
+            return []
+        found = sorted(self._items.values(), key=lambda item: (item.first_seen, item.id))
+        return [self._current(item) for item in found[-limit:]]
 
     async def search_items(self, query: str, *, limit: int = 20) -> list[Item]:
         words = unique(_WORD.findall(query.casefold()))

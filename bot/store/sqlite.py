@@ -361,6 +361,13 @@ class SqliteStore:
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
         async with self._transaction("save the configured sources") as db:
+            # A known id with a different url is a different feed: forget its poll state, so it
+            # is polled afresh like a new source (its first poll is a baseline).
+            await db.executemany(
+                "DELETE FROM poll_state WHERE source_id = ?"
+                " AND EXISTS (SELECT 1 FROM sources WHERE id = ? AND url <> ?)",
+                [(s.id, s.id, s.url) for s in sources],
+            )
             await db.execute("UPDATE sources SET active = 0, position = NULL WHERE active = 1")
             await db.executemany(
                 "INSERT INTO sources (id, name, url, language, position, active)"
@@ -562,6 +569,20 @@ class SqliteStore:
             (_ts_req(since),),
         )
         return self._items(rows, "read recent story items")
+
+    async def recent_items(self, *, limit: int) -> list[Item]:
+        if limit <= 0:
+            return []
+        rows = await self._fetch(
+            "read recent items",
+            # Newest first down the first_seen index, then turned oldest first.
+            f"SELECT {_ITEM_COLUMNS} FROM ("
+            "  SELECT id FROM items ORDER BY first_seen DESC, id DESC LIMIT ?"
+            ") AS r JOIN items i ON i.id = r.id JOIN sources s ON s.id = i.source_id"
+            " ORDER BY i.first_seen, i.id",
+            (limit,),
+        )
+        return self._items(rows, "read recent items")
 
     async def search_items(self, query: str, *, limit: int = 20) -> list[Item]:
         match = fts_query(query)

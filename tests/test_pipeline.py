@@ -1,0 +1,110 @@
+"""The pipeline's own guarantees, with hand-written fakes around it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import load_story
+from bot.domain import FetchResult, Source
+from bot.services.pipeline import Pipeline, PipelineSettings
+from bot.store.memory import MemoryStore
+from bot.summarize.extractive import ExtractiveSummarizer
+from bot.topics.match import StoryMatcher
+
+ROOT = Path(__file__).resolve().parent.parent
+STORY = load_story(ROOT / "config" / "topics.toml")
+SOURCE = Source(id="wire", name="Wire", url="https://wire.example/feed")
+FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Zelensky meets NATO chief in Kyiv to discuss air defence</title>"
+    b"<link>https://wire.example/1</link></item>"
+    b"<item><title>Kremlin rejects the ceasefire plan for Ukraine's power grid</title>"
+    b"<link>https://wire.example/2</link></item></channel></rss>"
+)
+
+
+class OneFeed:
+    """A fetcher that serves one document."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        return FetchResult(status=200, body=self.body, final_url=url)
+
+
+class PausingStore(MemoryStore):
+    """Holds the first classification until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paused = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def classify_item(
+        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+    ) -> None:
+        self.paused.set()
+        await self.go_on.wait()
+        await super().classify_item(
+            item_id, on_story=on_story, topics=topics, development_id=development_id
+        )
+
+
+def _pipeline(store: MemoryStore) -> Pipeline:
+    return Pipeline(
+        store=store,
+        fetcher=OneFeed(FEED),
+        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(),
+    )
+
+
+async def test_a_poll_cancelled_mid_ingest_still_finishes_its_items() -> None:
+    store = PausingStore()
+    await store.sync_sources([SOURCE])
+    pipeline = _pipeline(store)
+    poll = asyncio.create_task(pipeline.poll(SOURCE))
+    await store.paused.wait()
+    poll.cancel()  # what shutdown does
+    with pytest.raises(asyncio.CancelledError):
+        await poll
+    store.go_on.set()
+    await pipeline.drain()
+    items = await store.story_items_since(datetime(2026, 1, 1, tzinfo=UTC))
+    assert [i.title for i in items] == [
+        "Kremlin rejects the ceasefire plan for Ukraine's power grid",
+        "Zelensky meets NATO chief in Kyiv to discuss air defence",
+    ]
+    assert all(i.development_id for i in items)
+    state = await store.get_poll_state(SOURCE.id)
+    assert state.baselined and state.body_hash  # the poll's state was saved too
+
+
+async def test_a_restart_relearns_the_word_statistics_and_the_window() -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    first = _pipeline(store)
+    await first.poll(SOURCE)
+    assert first.clusterer.documents == 2
+    again = _pipeline(store)  # the same store, a new process
+    assert again.clusterer.documents == 0
+    await again.start()
+    assert again.clusterer.documents == 2
+    # The window came back too: the same article from another feed joins its development.
+    copy = Source(id="copy", name="Copy", url="https://copy.example/feed")
+    await store.sync_sources([SOURCE, copy])
+    await again.poll(copy)
+    developments = await store.recent_developments(topic=None, since=None, limit=10)
+    assert len(developments) == 2
+    assert all(len(d.item_ids) == 2 for d in developments)
