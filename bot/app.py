@@ -125,6 +125,26 @@ async def build_bot(
     )
 
 
+def not_built_yet(settings: Settings) -> list[str]:
+    """What the configuration turns on that this version cannot do yet, said once at start."""
+    notices = []
+    if settings.secrets.slack_enabled:
+        notices.append(
+            "Slack tokens are set, but Slack support is not built yet: this run uses the terminal."
+        )
+    if settings.secrets.discord_enabled:
+        notices.append(
+            "DISCORD_TOKEN is set, but Discord support is not built yet: this run "
+            "uses the terminal."
+        )
+    if settings.llm.enabled:
+        notices.append(
+            "An LLM is configured, but the LLM summarizer is not built yet: summaries "
+            "are extractive."
+        )
+    return notices
+
+
 def human_interval(seconds: float) -> str:
     """600 -> "10 minutes", 90 -> "90 seconds", 3600 -> "1 hour"."""
     whole = round(seconds)
@@ -184,6 +204,9 @@ async def run_bot(
             )
             + " Type `help` for commands, `quit` or Ctrl-D to stop."
         )
+
+        for notice in not_built_yet(settings):
+            terminal.show(notice)
 
         busy = asyncio.Lock()
         rounds: set[asyncio.Task[None]] = set()

@@ -260,7 +260,7 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
 
     settings = _settings(args)
     now = SystemClock().now()
-    is_file = not settings.db.startswith(("memory:", "postgresql:"))
+    is_file = "://" not in settings.db and settings.db != ":memory:"
     if is_file and not await asyncio.to_thread(Path(settings.db).exists):
         out.write(
             f"No database at {settings.db} yet: the bot has not run with this setup. "
@@ -289,7 +289,7 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
                 lines.append(f"  --   {source.id:<24} not polled yet")
         depth = await store.outbox_depth()
         stats = await store.stats()
-    out.write(f"briefbot status (database {settings.db})\n")
+    out.write(f"briefbot status (database {settings.db_display})\n")
     out.write(
         f"Sources: {len(settings.sources)} configured, {healthy} healthy, {failing} failing\n"
     )
@@ -298,7 +298,12 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
     out.write(
         f"Stored: {stats.get('items', 0)} items, {stats.get('developments', 0)} developments\n"
     )
-    out.write("LLM tokens today: 0 (summaries are extractive, offline)\n")
+    llm = (
+        "an LLM is configured, but the LLM summarizer is not built yet; summaries are extractive"
+        if settings.llm.enabled
+        else "summaries are extractive, offline"
+    )
+    out.write(f"LLM tokens today: 0 ({llm})\n")
     return 0
 
 

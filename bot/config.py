@@ -212,6 +212,20 @@ class Settings:
     secrets: Secrets
     llm: LlmSettings
 
+    @property
+    def db_display(self) -> str:
+        """The database as it may be shown: a URL loses its user name and password."""
+        return _redact_url(self.db) if "://" in self.db else self.db
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={self.db_display if name == 'db' else getattr(self, name)!r}"
+            for name in self.__dataclass_fields__
+        )
+        return f"Settings({shown})"
+
+    __str__ = __repr__
+
 
 # --- loading ----------------------------------------------------------------------------------
 

@@ -107,14 +107,18 @@ def load_items(path: Path) -> list[ReplayItem]:
     """Read ITEMS.jsonl, sorted by ``at``. A bad line raises ``ReplayError`` naming its number."""
     items: list[ReplayItem] = []
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as e:
         raise ReplayError(f"{path}: cannot read the items file ({e.strerror})") from e
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, data in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ReplayError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from e
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as e:
@@ -163,6 +167,8 @@ def load_scenario(path: Path, story: Story) -> Scenario:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise ReplayError(f"{path}: cannot read the scenario ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ReplayError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     except tomllib.TOMLDecodeError as e:
         raise ReplayError(f"{path}: not valid TOML ({e})") from e
     known = set(story.topic_ids())

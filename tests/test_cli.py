@@ -162,3 +162,32 @@ def test_status_after_a_poll_round_shows_health_and_outbox(
     assert "FAIL gone" in out and "404" in out and "next try" in out
     assert "Outbox: 0 posts waiting" in out
     assert "Stored: 1 items" in out
+
+
+def test_a_database_url_never_shows_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_dir(
+        tmp_path, '[[sources]]\nid = "w"\nname = "W"\nurl = "https://w.example/f"\n'
+    )
+    url = "postgresql://bot:s3cret@db.example/briefbot"
+    assert "s3cret" not in repr(load_settings(config, db=url))
+    assert main(["status", "--config", str(config), "--db", url]) == 2
+    captured = capsys.readouterr()
+    assert "s3cret" not in captured.out + captured.err
+    assert "PostgreSQL" in captured.err
+
+
+def test_not_yet_built_features_are_announced_not_ignored(tmp_path: Path) -> None:
+    from bot.app import not_built_yet
+
+    config = config_dir(
+        tmp_path, '[[sources]]\nid = "w"\nname = "W"\nurl = "https://w.example/f"\n'
+    )
+    quiet = load_settings(config, environ={})
+    assert not_built_yet(quiet) == []
+    loud = load_settings(config, environ={"DISCORD_TOKEN": "abc.def.ghi", "OPENAI_API_KEY": "sk-x"})
+    notices = " ".join(not_built_yet(loud))
+    assert "Discord support is not built yet" in notices
+    assert "LLM summarizer is not built yet" in notices
+    assert "abc.def.ghi" not in notices and "sk-x" not in notices

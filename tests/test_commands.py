@@ -178,3 +178,26 @@ async def test_sources_shows_health() -> None:
     await store.sync_sources([Source(id="kw", name="Kyiv Wire", url="https://kw.example/rss")])
     reply = await service.handle(DESK, "sources")
     assert "kw" in reply and "Kyiv Wire" in reply and "not polled yet" in reply
+
+
+async def test_a_topic_can_be_named_in_several_words() -> None:
+    story = Story(
+        id="talks",
+        name="Talks",
+        description="",
+        terms=("ukraine",),
+        topics=(
+            Topic(id="security-guarantees", name="Security guarantees", description="d"),
+            Topic(id="kyiv-politics", name="Politics in Kyiv", description="d"),
+            Topic(id="nato", name="NATO", description="d"),
+        ),
+    )
+    store = MemoryStore()
+    service = CommandService(store=store, story=story, clock=ManualClock(NOW))
+    reply = await service.handle(DESK, "subscribe security guarantees Politics in Kyiv NATO")
+    assert reply == "Subscribed to security-guarantees, kyiv-politics, nato."
+    assert "Nothing on kyiv-politics yet" in await service.handle(
+        DESK, "what's new on politics in Kyiv?"
+    )
+    await service.handle(DESK, "subscribe ALL")
+    assert "*" in await store.subscriptions(DESK)

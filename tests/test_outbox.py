@@ -125,3 +125,18 @@ async def test_an_edit_replaces_the_original_message() -> None:
     await deliverer.deliver_due()
     assert outlet.sent == [("a", "a 0")]
     assert outlet.edits == [("m1", "a 1")]
+
+
+async def test_an_edit_of_a_post_never_delivered_is_not_sent_as_new() -> None:
+    store, clock = MemoryStore(), ManualClock(T0)
+    outlet = FlakyOutlet({"a": 1}, permanent=True)
+    await store.enqueue(_post(A, 0))
+    await store.enqueue(_post(A, 1, edit_of="k-a-0"))
+    await store.enqueue(_post(A, 2))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    await deliverer.deliver_due()  # the alert fails for good; the channel is blocked this round
+    await deliverer.deliver_due()
+    assert outlet.sent == [("a", "a 2")] and outlet.edits == []
+    edit = await store.get_post("k-a-1")
+    assert edit is not None and edit.state is PostState.FAILED
+    assert "never delivered" in (edit.last_error or "")

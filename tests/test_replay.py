@@ -204,3 +204,29 @@ def test_bad_input_is_refused_with_a_clear_message(
     )
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "items.jsonl").write_bytes(
+        ONE_ITEM.encode() + b'{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/2",'
+        b' "title": "t\xff"}\n'
+    )
+    (tmp_path / "s.toml").write_text('[[channels]]\nid = "a"\ntopics = ["*"]\n')
+    args = [
+        "replay",
+        str(tmp_path / "items.jsonl"),
+        "--scenario",
+        str(tmp_path / "s.toml"),
+        "--out",
+        str(tmp_path / "p.jsonl"),
+        "--config",
+        str(CONFIG),
+    ]
+    assert main(args) == 2
+    assert "items.jsonl:2: not UTF-8 text" in capsys.readouterr().err
+    (tmp_path / "items.jsonl").write_text(ONE_ITEM)
+    (tmp_path / "s.toml").write_bytes(b'[[channels]]\nid = "\xff"\ntopics = ["*"]\n')
+    assert main(args) == 2
+    assert "s.toml: not UTF-8 text" in capsys.readouterr().err

@@ -265,3 +265,14 @@ def test_material_growth() -> None:
     assert not grew_materially(three, as_items(items("a", "b", "c", "d")))
     assert grew_materially(three, as_items(items("a", "b", "c", "d", "e", "f")))
     assert grew_materially(three, [*three, *as_items(items("g", language="de"))])
+
+
+async def test_an_entry_that_flips_back_and_forth_is_edited_each_time(tmp_path: Path) -> None:
+    stream = [
+        item(m, "wire", TOLL.format(n=n), TOLL_LEDE.format(n=n), guid="kharkiv")
+        for m, n in ((0, 2), (60, 6), (120, 2), (180, 6))
+    ]
+    outlet = await replay(tmp_path, stream)
+    assert len(outlet.sent) == 1
+    shown = ["kills 6" in e.text for _, _, e in outlet.edits]
+    assert shown == [True, False, True]

@@ -633,6 +633,100 @@ def test_classifies_thousands_of_items_quickly() -> None:
     assert elapsed < 3.0  # about 0.2 s on the build machine
 
 
+def test_a_familiar_word_still_counts_when_the_word_cache_starts_over() -> None:
+    # A cache of 10 words: the second headline brings 7 new words to the 4 known ones, so both
+    # the gate and the tagger forget what they knew. "Kyiv" (the gate) and "drone strike" (the
+    # topic), met before, must still be found in it.
+    m = StoryMatcher(STORY, cache_limit=10)
+    assert m.classify("Drone strike on Kyiv").topics == ("fighting",)
+    result = m.classify("Drone strike on Kyiv damages seven new bridges over the river")
+    assert result.on_story
+    assert result.topics == ("fighting",)
+
+
+_SUBJECTS = (
+    "Kyiv",
+    "Ukraine",
+    "Zelensky",
+    "Zełenski",
+    "Selenskyj",
+    "Kiev",
+    "Kijów",
+    "NATO",
+    "Moscow",
+    "Putin",
+    "Russia",
+    "Rosja",
+    "The Kremlin",
+    "Witkoff",
+    "Budanov",
+    "Yermak",
+    "Maduro",
+    "Venezuela",
+    "The senator",
+    "The city council",
+    "A local farmer",
+    "Brussels",
+    "Macron",
+    "The quarterback",
+)
+_VERBS = (
+    "rejects",
+    "backs",
+    "questions",
+    "welcomes",
+    "discusses",
+    "mocks",
+    "signs",
+    "delays",
+)
+_OBJECTS = (
+    "the peace plan",
+    "a ceasefire in Donbas",
+    "security guarantees for Ukraine",
+    "the coalition of the willing",
+    "new sanctions on the shadow fleet",
+    "drone strikes on Sumy",
+    "the reshuffle in Kyiv",
+    "a football touchdown",
+    "the Crimea question",
+    "a crime bill",
+    "frozen assets",
+    "talks with Rutte on Article 5",
+    "the budget",
+    "gwarancje bezpieczeństwa",
+    "Sanktionen gegen Russland",
+)
+
+
+def _headlines(count: int) -> list[tuple[str, str]]:
+    """Made-up items mixing story words with a stream of words never seen before."""
+    out = []
+    for i in range(count):
+        subject = _SUBJECTS[i % len(_SUBJECTS)]
+        verb = _VERBS[(i // 3) % len(_VERBS)]
+        obj = _OBJECTS[(i * 7) % len(_OBJECTS)]
+        fresh = " ".join(f"w{i}x{k}" for k in range(i % 5))
+        title = f"{subject} {verb} {obj} {fresh}"
+        other = _OBJECTS[(i * 11 + 3) % len(_OBJECTS)]
+        second = _SUBJECTS[(i * 5 + 2) % len(_SUBJECTS)]
+        summary = f"Note n{i} on {other}. {second} said so, reporters r{i} and q{i} wrote."
+        out.append((title, summary))
+    return out
+
+
+@pytest.mark.parametrize("limit", [1, 5, 30, 200])
+def test_results_do_not_depend_on_the_word_cache_size(limit: int) -> None:
+    texts = _headlines(400)
+    roomy = StoryMatcher(STORY)
+    cramped = StoryMatcher(STORY, cache_limit=limit)
+    expected = [roomy.classify(t, s) for t, s in texts]
+    assert [cramped.classify(t, s) for t, s in texts] == expected
+    assert any(r.on_story for r in expected)
+    assert any(r.topics for r in expected)
+    assert not all(r.on_story for r in expected)
+
+
 # --- resolving a topic named by a user ---------------------------------------------------------
 
 

@@ -69,6 +69,10 @@ Commands:
   help                    this list"""
 
 
+def _phrase(words: Sequence[str]) -> str:
+    return " ".join(w.casefold().strip(".,;:!?") for w in words)
+
+
 def _ago(then: datetime, now: datetime) -> str:
     seconds = max(int((now - then).total_seconds()), 0)
     if seconds < 90:
@@ -88,6 +92,13 @@ class CommandService:
         self._story = story
         self._clock = clock
         self._limit = whatsnew_limit
+        # Every way of naming a topic in several words, folded: "politics in kyiv" -> id.
+        self._names: dict[str, str] = {}
+        for topic in story.topics:
+            for name in (topic.id, topic.name, *topic.aliases):
+                key = _phrase(name.rstrip("*").replace("-", " ").split())
+                if " " in key:
+                    self._names.setdefault(key, topic.id)
 
     async def handle(self, channel: ChannelRef, text: str) -> str:
         command = parse_command(text)
@@ -120,19 +131,35 @@ class CommandService:
         )
 
     def _resolve(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
-        """Topic ids for ``words`` and error lines for the words that are not topics."""
+        """Topic ids for ``words`` and error lines for the words that are not topics. A topic
+        may be named in several words ("security guarantees", "politics in Kyiv"): the longest
+        run of words that is a topic's id, name or alias wins; a single word may also be an
+        inflected or misspelt form (``resolve_topic``)."""
         ids: list[str] = []
         errors: list[str] = []
-        for word in words:
-            if word in (STAR, "all", "everything"):
+        start = 0
+        while start < len(words):
+            if words[start].casefold() in (STAR, "all", "everything"):
                 ids.append(STAR)
+                start += 1
                 continue
-            resolution = resolve_topic(self._story, word)
-            if resolution.topic_id is not None:
-                ids.append(resolution.topic_id)
-                continue
-            hint = f" Did you mean {resolution.suggestion}?" if resolution.suggestion else ""
-            errors.append(f"Unknown topic “{neutralize(shorten(word, 40))}”.{hint}")
+            for end in range(len(words), start + 1, -1):
+                topic_id = self._names.get(_phrase(words[start:end]))
+                if topic_id is not None:
+                    ids.append(topic_id)
+                    start = end
+                    break
+            else:
+                word = words[start]
+                resolution = resolve_topic(self._story, word)
+                if resolution.topic_id is not None:
+                    ids.append(resolution.topic_id)
+                else:
+                    hint = (
+                        f" Did you mean {resolution.suggestion}?" if resolution.suggestion else ""
+                    )
+                    errors.append(f"Unknown topic “{neutralize(shorten(word, 40))}”.{hint}")
+                start += 1
         return list(dict.fromkeys(ids)), errors
 
     def _known_topics(self) -> str:
@@ -163,10 +190,12 @@ class CommandService:
         return "\n".join(lines)
 
     async def _whatsnew(self, words: Sequence[str]) -> str:
-        words = [w for w in words if w.casefold() not in ("on", "about", "in", "the")]
+        words = list(words)
+        while words and words[0].casefold() in ("on", "about", "in", "the", "for"):
+            words.pop(0)
         topic = STAR
         if words:
-            ids, errors = self._resolve(words[:1])
+            ids, errors = self._resolve(words)
             if errors:
                 return "\n".join([*errors, self._known_topics()])
             topic = ids[0]

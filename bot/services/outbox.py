@@ -80,10 +80,15 @@ class Deliverer:
             if post.edit_of is not None:
                 original = await self._store.get_post(post.edit_of)
                 if original is None or original.platform_message_id is None:
-                    message_id = await outlet.send(post)
-                else:
-                    await outlet.edit(post, original.platform_message_id)
-                    message_id = original.platform_message_id
+                    # Never shown, so there is nothing to correct: an edit is never a new post.
+                    await self._store.mark_attempt_failed(
+                        post.key,
+                        error=f"the post it edits ({post.edit_of}) was never delivered",
+                        next_attempt_at=None,
+                    )
+                    return True
+                await outlet.edit(post, original.platform_message_id)
+                message_id = original.platform_message_id
             else:
                 message_id = await outlet.send(post)
         except DeliveryError as e:

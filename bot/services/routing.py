@@ -240,7 +240,10 @@ class Router:
             latest = [p for p in posts if p.key == alert.key or p.edit_of == alert.key][-1]
             if text == latest.text:
                 continue
-            revision = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+            # Numbered, so that a text the entry had before (A, B, then A again) is edited again.
+            number = sum(1 for p in posts if p.edit_of == alert.key) + 1
+            digest = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+            revision = f"{number}-{digest}"
             post = Post(
                 key=edit_key(ref, development.id, revision),
                 channel=ref,

@@ -327,7 +327,8 @@ class _Scanner:
     a text costs two set operations plus a loop over the few tokens that fill any unit.
     """
 
-    def __init__(self, terms: Sequence[str]) -> None:
+    def __init__(self, terms: Sequence[str], *, cache_limit: int = _CACHE_LIMIT) -> None:
+        self._cache_limit = cache_limit
         self._index = _WordIndex()
         self._single: dict[int, list[int]] = {}  # unit -> terms it completes alone
         self._multi: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # first unit -> rest
@@ -356,10 +357,7 @@ class _Scanner:
         if not toks:
             return set()
         present = set(toks)
-        unknown = present - self._seen
-        if unknown:
-            self._learn(unknown)
-        live = present & self._live
+        live = self._live_in(present)
         if not live:
             return set()
         memo = self._memo
@@ -387,10 +385,7 @@ class _Scanner:
         if not toks:
             return []
         present = set(toks)
-        unknown = present - self._seen
-        if unknown:
-            self._learn(unknown)
-        live = present & self._live
+        live = self._live_in(present)
         if not live:
             return []
         memo = self._memo
@@ -409,11 +404,23 @@ class _Scanner:
                         found.append((term_id, i, end))
         return found
 
+    def _live_in(self, present: set[str]) -> set[str]:
+        """The tokens of ``present`` that fill some unit, learning the ones not met before.
+
+        When the new tokens would overflow the cache it starts over, and then relearns every
+        token of ``present``: the familiar ones ("Kyiv") are forgotten by the reset as well.
+        """
+        unknown = present - self._seen
+        if unknown:
+            if len(self._seen) + len(unknown) > self._cache_limit:
+                self._seen.clear()
+                self._live.clear()
+                self._memo.clear()
+                unknown = present
+            self._learn(unknown)
+        return present & self._live
+
     def _learn(self, unknown: set[str]) -> None:
-        if len(self._seen) + len(unknown) > _CACHE_LIMIT:
-            self._seen.clear()
-            self._live.clear()
-            self._memo.clear()
         for tok in unknown:
             units = self._index.units(tok)
             if units:
@@ -466,7 +473,7 @@ class StoryMatcher:
     which it fills as it goes; use one matcher per thread (the bot runs it on the event loop).
     """
 
-    def __init__(self, story: Story) -> None:
+    def __init__(self, story: Story, *, cache_limit: int = _CACHE_LIMIT) -> None:
         self.story = story
         groups = (
             (_CORE, story.terms, ""),
@@ -482,7 +489,7 @@ class StoryMatcher:
             self._kind += [kind] * len(terms)
             self._labels += [mark + t for t in terms]
         self._keys = [_canonical(t) for t in gate_terms]
-        self._gate = _Scanner(gate_terms)
+        self._gate = _Scanner(gate_terms, cache_limit=cache_limit)
         topic_terms: list[str] = []
         self._topic_of: list[int] = []
         self._topic_labels: list[str] = []
@@ -491,7 +498,7 @@ class StoryMatcher:
                 topic_terms.append(phrase)
                 self._topic_of.append(k)
                 self._topic_labels.append(f"{topic.id}:{phrase}")
-        self._topics = _Scanner(topic_terms)
+        self._topics = _Scanner(topic_terms, cache_limit=cache_limit)
 
     def _evidence(self, hits: set[int]) -> _Evidence:
         ev = _Evidence()
