@@ -114,8 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, *, poll_interval: float | None = None) -> Settings:
-    return load_settings(args.config, db=args.db, poll_interval=poll_interval)
+async def _settings(args: argparse.Namespace, *, poll_interval: float | None = None) -> Settings:
+    """The configuration, read off the event loop."""
+    return await asyncio.to_thread(
+        load_settings, args.config, db=args.db, poll_interval=poll_interval
+    )
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -153,7 +156,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--poll-interval must be a positive number of seconds, got {args.poll_interval}"
             )
-        return await run_bot(_settings(args, poll_interval=args.poll_interval))
+        return await run_bot(await _settings(args, poll_interval=args.poll_interval))
     if args.command == "demo":
         return await _demo(args, sys.stdout)
     if args.command == "replay":
@@ -167,9 +170,9 @@ async def _replay(args: argparse.Namespace) -> int:
     from bot.app import make_summarizer, opened_store, pipeline_settings
     from bot.replay import JsonLinesOutlet, ReplayStats, load_items, load_scenario, run_timeline
 
-    settings = _settings(args)
-    items = load_items(args.items)
-    scenario = load_scenario(args.scenario, settings.story)
+    settings = await _settings(args)
+    items = await asyncio.to_thread(load_items, args.items)
+    scenario = await asyncio.to_thread(load_scenario, args.scenario, settings.story)
     with tempfile.TemporaryDirectory(prefix="briefbot-replay-") as tmp:
         db = args.db or str(Path(tmp) / "replay.db")
         try:
@@ -202,14 +205,14 @@ async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
     from bot.app import make_summarizer, opened_store, pipeline_settings
     from bot.replay import load_items, load_scenario, run_timeline
 
-    settings = _settings(args)
+    settings = await _settings(args)
     demo_dir = resources.files("bot") / "demo"
     with (
         resources.as_file(demo_dir / "timeline.jsonl") as timeline,
         resources.as_file(demo_dir / "scenario.toml") as scenario_path,
     ):
-        items = load_items(timeline)
-        scenario = load_scenario(scenario_path, settings.story)
+        items = await asyncio.to_thread(load_items, timeline)
+        scenario = await asyncio.to_thread(load_scenario, scenario_path, settings.story)
     paced = out.isatty() and not args.no_pause
     outlets = len({i.source for i in items})
     out.write(
@@ -258,7 +261,7 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
     from bot.app import opened_store
     from bot.clock import SystemClock
 
-    settings = _settings(args)
+    settings = await _settings(args)
     now = SystemClock().now()
     is_file = "://" not in settings.db and settings.db != ":memory:"
     if is_file and not await asyncio.to_thread(Path(settings.db).exists):
@@ -310,7 +313,7 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
 async def _sources_check(args: argparse.Namespace, out: IO[str]) -> int:
     from bot.app import check_sources, make_fetcher
 
-    settings = _settings(args)
+    settings = await _settings(args)
     async with make_fetcher(settings) as fetcher:
         results = await check_sources(settings.sources, fetcher)
     failed = 0
