@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def replay_command(items: Path, scenario: Path, out: Path, config: Path) -> list[str]:
+    """``briefbot replay`` as a child process of this Python."""
+    return [
+        sys.executable,
+        "-m",
+        "bot",
+        "replay",
+        str(items),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(out),
+        "--config",
+        str(config),
+    ]
 
 
 def corpus_dir() -> Path:

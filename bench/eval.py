@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _corpus import ROOT, corpus_dir, scorer_path, write_scenario
+from _corpus import ROOT, corpus_dir, replay_command, scorer_path, write_scenario
 
 # The targets (the scorer's own thresholds are stricter on some metrics we do not
 # produce yet, such as answers and briefings; they are not judged here).
@@ -42,19 +42,7 @@ TARGETS = (
 
 
 def run_replay(items: Path, scenario: Path, out: Path, config: Path) -> float:
-    cmd = [
-        sys.executable,
-        "-m",
-        "bot",
-        "replay",
-        str(items),
-        "--scenario",
-        str(scenario),
-        "--out",
-        str(out),
-        "--config",
-        str(config),
-    ]
+    cmd = replay_command(items, scenario, out, config)
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _corpus import ROOT, corpus_dir, write_scenario
+from _corpus import ROOT, corpus_dir, replay_command, write_scenario
 
 
 def main() -> int:
@@ -28,19 +28,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as tmp:
         scenario = write_scenario(Path(tmp) / "scenario.toml")
         out = Path(tmp) / "posts.jsonl"
-        cmd = [
-            sys.executable,
-            "-m",
-            "bot",
-            "replay",
-            str(items),
-            "--scenario",
-            str(scenario),
-            "--out",
-            str(out),
-            "--config",
-            str(ROOT / "config"),
-        ]
+        cmd = replay_command(items, scenario, out, ROOT / "config")
         started = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - started

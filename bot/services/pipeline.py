@@ -174,21 +174,10 @@ class Pipeline:
             # The message may quote the site (a reason phrase, a link it advertises).
             return await self._failed(state, now, plain(str(e)))
 
-        ingest = asyncio.ensure_future(self._locked_ingest(source, state, result, digest, parsed))
+        ingest = asyncio.ensure_future(self._ingested(source, state, result, digest, parsed))
         self._inflight.add(ingest)
         ingest.add_done_callback(self._inflight.discard)
         return await asyncio.shield(ingest)
-
-    async def _locked_ingest(
-        self,
-        source: Source,
-        state: PollState,
-        result: FetchResult,
-        digest: str,
-        parsed: ParsedFeed,
-    ) -> PollReport:
-        async with self._ingest_lock:
-            return await self._ingested(source, state, result, digest, parsed)
 
     async def _ingested(
         self,
@@ -198,27 +187,28 @@ class Pipeline:
         digest: str,
         parsed: ParsedFeed,
     ) -> PollReport:
-        now = self._clock.now()
-        baseline = not state.baselined
-        feed_language = source.language or parsed.language
-        report = await self._ingest(source, parsed.entries, feed_language, baseline, now)
-        next_poll = now + timedelta(seconds=self._settings.poll_interval)
-        await self._save_state(
-            replace(
-                state,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                body_hash=digest,
-                last_poll_at=now,
-                last_ok_at=now,
-                next_poll_at=next_poll,
-                failures=0,
-                last_error=None,
-                baselined=True,
-                feed_language=parsed.language,
+        async with self._ingest_lock:
+            now = self._clock.now()
+            baseline = not state.baselined
+            feed_language = source.language or parsed.language
+            report = await self._ingest(source, parsed.entries, feed_language, baseline, now)
+            next_poll = now + timedelta(seconds=self._settings.poll_interval)
+            await self._save_state(
+                replace(
+                    state,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    body_hash=digest,
+                    last_poll_at=now,
+                    last_ok_at=now,
+                    next_poll_at=next_poll,
+                    failures=0,
+                    last_error=None,
+                    baselined=True,
+                    feed_language=parsed.language,
+                )
             )
-        )
-        return replace(report, next_poll_at=next_poll)
+            return replace(report, next_poll_at=next_poll)
 
     async def _unchanged(self, state: PollState, result: FetchResult, now: datetime) -> PollReport:
         next_poll = now + timedelta(seconds=self._settings.poll_interval)
