@@ -10,8 +10,9 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain import (
     BriefbotError,
@@ -68,13 +69,6 @@ class PollReport:
     baseline: bool = False
     error: str | None = None
     next_poll_at: datetime | None = None
-
-
-@dataclass(slots=True)
-class _Touched:
-    development: Development
-    created: bool
-    new_items: list[Item] = field(default_factory=list)
 
 
 def body_hash(body: bytes) -> str:
@@ -192,39 +186,41 @@ class Pipeline:
             baseline = not state.baselined
             feed_language = source.language or parsed.language
             report = await self._ingest(source, parsed.entries, feed_language, baseline, now)
-            next_poll = now + timedelta(seconds=self._settings.poll_interval)
-            await self._save_state(
-                replace(
-                    state,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    body_hash=digest,
-                    last_poll_at=now,
-                    last_ok_at=now,
-                    next_poll_at=next_poll,
-                    failures=0,
-                    last_error=None,
-                    baselined=True,
-                    feed_language=parsed.language,
-                )
+            next_poll = await self._read_fine(
+                state,
+                now,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=digest,
+                baselined=True,
+                feed_language=parsed.language,
             )
             return replace(report, next_poll_at=next_poll)
 
     async def _unchanged(self, state: PollState, result: FetchResult, now: datetime) -> PollReport:
+        next_poll = await self._read_fine(
+            state,
+            now,
+            etag=result.etag or state.etag,
+            last_modified=result.last_modified or state.last_modified,
+        )
+        return PollReport(source_id=state.source_id, status="unchanged", next_poll_at=next_poll)
+
+    async def _read_fine(self, state: PollState, now: datetime, **changes: Any) -> datetime:
+        """Record a successful poll (and ``changes``); returns when the next one is due."""
         next_poll = now + timedelta(seconds=self._settings.poll_interval)
         await self._save_state(
             replace(
                 state,
-                etag=result.etag or state.etag,
-                last_modified=result.last_modified or state.last_modified,
                 last_poll_at=now,
                 last_ok_at=now,
                 next_poll_at=next_poll,
                 failures=0,
                 last_error=None,
+                **changes,
             )
         )
-        return PollReport(source_id=state.source_id, status="unchanged", next_poll_at=next_poll)
+        return next_poll
 
     async def _failed(self, state: PollState, now: datetime, error: str) -> PollReport:
         failures = state.failures + 1
@@ -261,7 +257,7 @@ class Pipeline:
         now: datetime,
     ) -> PollReport:
         known = await self._store.known_entries(source.id, [e.guid for e in entries])
-        touched: dict[str, _Touched] = {}
+        touched: dict[str, Development] = {}
         new_count = edited = story = 0
         # Feeds list newest first; take the oldest first so developments grow in time order.
         for entry in reversed(entries):
@@ -322,9 +318,9 @@ class Pipeline:
             await self._grow(touched, assignment.development_id, item, now)
 
         alerts = 0
-        for entry_state in touched.values():
-            await self._store.save_development(entry_state.development)
-            alerts += await self._router.route(entry_state.development, now)
+        for development in touched.values():
+            await self._store.save_development(development)
+            alerts += await self._router.route(development, now)
         return PollReport(
             source_id=source.id,
             status="new",
@@ -336,35 +332,30 @@ class Pipeline:
         )
 
     async def _grow(
-        self, touched: dict[str, _Touched], development_id: str, item: Item, now: datetime
+        self, touched: dict[str, Development], development_id: str, item: Item, now: datetime
     ) -> None:
-        current = touched.get(development_id)
-        if current is None:
-            known = await self._store.get_development(development_id)
-            if known is None:
-                development = Development(
-                    id=development_id,
-                    first_seen=now,
-                    updated_at=now,
-                    title=item.title,
-                    summary="",
-                    topics=(),
-                    item_ids=(),
-                    language=item.language,
-                )
-                current = _Touched(development=development, created=True)
-            else:
-                current = _Touched(development=known, created=False)
-            touched[development_id] = current
-        development = current.development
+        """Add ``item`` to its development, as this poll has it so far."""
+        development = touched.get(development_id) or await self._store.get_development(
+            development_id
+        )
+        if development is None:
+            development = Development(
+                id=development_id,
+                first_seen=now,
+                updated_at=now,
+                title=item.title,
+                summary="",
+                topics=(),
+                item_ids=(),
+                language=item.language,
+            )
         topics = set(development.topics) | set(item.topics)
-        current.development = replace(
+        touched[development_id] = replace(
             development,
             updated_at=now,
             item_ids=(*development.item_ids, item.id),
             topics=tuple(sorted(topics, key=lambda t: self._topic_order.get(t, 99))),
         )
-        current.new_items.append(item)
 
 
 def _known(item: Item) -> KnownEntry:
