@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from bot.config import load_story
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,22 +37,11 @@ def scorer_path() -> Path:
     return Path(os.environ.get("BRIEFBOT_SCORER", ROOT.parent / "shared" / "eval" / "score.py"))
 
 
-TOPICS = (
-    "negotiations",
-    "territory",
-    "nato",
-    "security-guarantees",
-    "sanctions",
-    "fighting",
-    "kyiv-politics",
-    "europe",
-)
-
-
 def write_scenario(path: Path, tick: str = "10m") -> Path:
-    """One whole-story channel and one channel per topic."""
+    """One whole-story channel and one channel per topic of the project's config/topics.toml."""
+    story = load_story(ROOT / "config" / "topics.toml")
     lines = [f'tick = "{tick}"', "", "[[channels]]", 'id = "all"', 'topics = ["*"]']
-    for topic in TOPICS:
+    for topic in story.topic_ids():
         lines += ["", "[[channels]]", f'id = "topic-{topic}"', f'topics = ["{topic}"]']
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -13,20 +13,21 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 CONFIG = ROOT / "config"
 
 
+def replay_args(items: Path, scenario: Path, out: Path) -> list[str]:
+    return [
+        "replay",
+        str(items),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(out),
+        "--config",
+        str(CONFIG),
+    ]
+
+
 def replay(items: Path, scenario: Path, out: Path, *extra: str) -> list[dict[str, object]]:
-    code = main(
-        [
-            "replay",
-            str(items),
-            "--scenario",
-            str(scenario),
-            "--out",
-            str(out),
-            "--config",
-            str(CONFIG),
-            *extra,
-        ]
-    )
+    code = main([*replay_args(items, scenario, out), *extra])
     assert code == 0
     return [json.loads(line) for line in out.read_text().splitlines()]
 
@@ -190,18 +191,7 @@ def test_bad_input_is_refused_with_a_clear_message(
 ) -> None:
     (tmp_path / "items.jsonl").write_text(items)
     (tmp_path / "s.toml").write_text(scenario)
-    code = main(
-        [
-            "replay",
-            str(tmp_path / "items.jsonl"),
-            "--scenario",
-            str(tmp_path / "s.toml"),
-            "--out",
-            str(tmp_path / "p.jsonl"),
-            "--config",
-            str(CONFIG),
-        ]
-    )
+    code = main(replay_args(tmp_path / "items.jsonl", tmp_path / "s.toml", tmp_path / "p.jsonl"))
     assert code == 2
     assert message in capsys.readouterr().err
 
@@ -214,16 +204,7 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(
         b' "title": "t\xff"}\n'
     )
     (tmp_path / "s.toml").write_text('[[channels]]\nid = "a"\ntopics = ["*"]\n')
-    args = [
-        "replay",
-        str(tmp_path / "items.jsonl"),
-        "--scenario",
-        str(tmp_path / "s.toml"),
-        "--out",
-        str(tmp_path / "p.jsonl"),
-        "--config",
-        str(CONFIG),
-    ]
+    args = replay_args(tmp_path / "items.jsonl", tmp_path / "s.toml", tmp_path / "p.jsonl")
     assert main(args) == 2
     assert "items.jsonl:2: not UTF-8 text" in capsys.readouterr().err
     (tmp_path / "items.jsonl").write_text(ONE_ITEM)
