@@ -131,10 +131,6 @@ class Item:
         """The link a post shows: the source's own, never one the bot made up."""
         return self.url or self.link
 
-    @property
-    def text(self) -> str:
-        return f"{self.title}\n{self.summary}" if self.summary else self.title
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Development:
