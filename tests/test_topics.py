@@ -221,6 +221,24 @@ def test_words_inside_other_words_do_not_match(
     assert result.matched == ()
 
 
+def test_a_long_name_with_two_letters_swapped_still_matches(matcher: StoryMatcher) -> None:
+    result = matcher.classify("Ukrainain drones hit a refinery", "")
+    assert result.on_story
+    assert matcher.classify("Zelesnky meets the coalition", "").on_story
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Kyvi hosts a marathon",  # short words are never read as typos
+        "Budget talks stall in parliament",  # "Budget" is no swap of "Budanov"
+        "Rusisa",  # a supporting word stays a supporting word
+    ],
+)
+def test_the_typo_rule_does_not_invent_matches(matcher: StoryMatcher, title: str) -> None:
+    assert not matcher.classify(title, "").on_story
+
+
 def test_a_single_passing_mention_in_the_summary_is_not_enough(matcher: StoryMatcher) -> None:
     result = matcher.classify(
         "Grain prices climb as a dry spring hits the plains",

@@ -15,7 +15,9 @@ How a configured term matches a word of the text (both folded by ``text.fold``):
 - every term also stands for its transliterations and exonyms (``Zelensky``, ``Zelenskyy``,
   ``Selenskyj``, ``Zełenski``; ``Kyiv``, ``Kiev``, ``Kijów``, ``Kiew``; ``Budanov``, ``Budanow``),
   from a few spelling rules and a small table of equivalent names;
-- a term of several words matches those words in a row.
+- a term of several words matches those words in a row;
+- in the gate, a word of six letters or more that matches no term is tried again with two
+  neighbouring letters swapped, so a headline's typo ("Khakriv") still names the place.
 
 The gate reads the story's words in four kinds (``Story``): core ``terms`` name the story
 (Ukraine, Kyiv, Zelensky, Donbas); ``supporting`` words back a core term up but are in too much
@@ -92,6 +94,7 @@ SUMMARY_SCAN_CHARS = 2000  # a summary longer than this is only read this far
 
 _STEM_MIN = 5  # words at least this long match with endings; shorter ones match as they are
 _PREFIX_MIN = 3  # a shorter "x*" prefix matches only the word itself
+_TYPO_MIN = 6  # words at least this long that match nothing are tried with two letters swapped
 _VOWELS = frozenset("aeiouy")
 
 # Endings a stem may carry: English plurals and derivations, Polish and German inflections,
@@ -233,6 +236,7 @@ class _WordIndex:
     prefixes: dict[str, set[int]] = field(default_factory=dict)
     stem_lengths: list[int] = field(default_factory=list)
     prefix_lengths: list[int] = field(default_factory=list)
+    typos: bool = False  # read a long word that fills nothing again with two letters swapped
 
     def add(self, unit: int, word: str) -> None:
         if word.endswith("*"):
@@ -258,6 +262,19 @@ class _WordIndex:
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
 
     def units(self, token: str) -> frozenset[int]:
+        """The units ``token`` fills. With ``typos``, a long word that fills none is read once
+        more with each pair of neighbouring letters swapped, the commonest typo in a headline
+        ("Khakriv")."""
+        found = self._lookup(token)
+        if found or not self.typos or len(token) < _TYPO_MIN:
+            return found
+        swapped: set[int] = set()
+        for i in range(len(token) - 1):
+            if token[i] != token[i + 1]:
+                swapped |= self._lookup(token[:i] + token[i + 1] + token[i] + token[i + 2 :])
+        return frozenset(swapped)
+
+    def _lookup(self, token: str) -> frozenset[int]:
         found: set[int] = set()
         hit = self.exact.get(token)
         if hit:
@@ -327,9 +344,11 @@ class _Scanner:
     a text costs two set operations plus a loop over the few tokens that fill any unit.
     """
 
-    def __init__(self, terms: Sequence[str], *, cache_limit: int = _CACHE_LIMIT) -> None:
+    def __init__(
+        self, terms: Sequence[str], *, cache_limit: int = _CACHE_LIMIT, typos: bool = False
+    ) -> None:
         self._cache_limit = cache_limit
-        self._index = _WordIndex()
+        self._index = _WordIndex(typos=typos)
         self._single: dict[int, list[int]] = {}  # unit -> terms it completes alone
         self._multi: dict[int, list[tuple[tuple[int, ...], int]]] = {}  # first unit -> rest
         self._memo: dict[str, frozenset[int]] = {}  # token -> units, for tokens that fill any
@@ -489,7 +508,7 @@ class StoryMatcher:
             self._kind += [kind] * len(terms)
             self._labels += [mark + t for t in terms]
         self._keys = [_canonical(t) for t in gate_terms]
-        self._gate = _Scanner(gate_terms, cache_limit=cache_limit)
+        self._gate = _Scanner(gate_terms, cache_limit=cache_limit, typos=True)
         topic_terms: list[str] = []
         self._topic_of: list[int] = []
         self._topic_labels: list[str] = []
