@@ -4,8 +4,8 @@
   ``*``), once it holds an item in a language the deployment posts in.
 - **Update**: at most one per channel, when coverage grew materially since the alert (a first
   confirmation by a second outlet, twice as many outlets, or a first report in another language),
-  sent once the development has gone quiet for a while (or a few hours after the alert at the
-  latest), so that it carries the coverage rather than a stream of it.
+  sent once coverage has settled (no new report for four hours, or 18 hours after the alert at
+  the latest), so that it carries the coverage rather than a stream of it.
 - **Quiet edit**: when an entry shown in an alert is edited at its source (a toll rises, a
   headline is corrected), the alert's message is edited in place: no new message.
 
@@ -40,9 +40,9 @@ class RoutingSettings:
     languages: tuple[str, ...] = ("en",)
     summary_max_chars: int = 400
     max_links: int = 3
-    update_quiet: timedelta = timedelta(minutes=120)  # no new coverage for this long
-    update_latest: timedelta = timedelta(hours=6)  # or this long after the alert at the latest
-    update_window: timedelta = timedelta(hours=24)  # no update after this
+    update_quiet: timedelta = timedelta(minutes=240)  # no new coverage for this long
+    update_latest: timedelta = timedelta(hours=18)  # or this long after the alert at the latest
+    update_window: timedelta = timedelta(hours=36)  # no update after this
 
 
 def language_listed(language: str | None, languages: Sequence[str]) -> bool:
