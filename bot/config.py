@@ -27,6 +27,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bot.domain import ConfigError, Source, Story, Topic
+from bot.novelty.embed import EMBEDDING_MODES
 
 __all__ = [
     "BOT_FILE",
@@ -211,6 +212,7 @@ class Settings:
     story: Story
     secrets: Secrets
     llm: LlmSettings
+    embeddings: str = "auto"  # sentence embeddings for clustering: "auto" or "off"
 
     @property
     def db_display(self) -> str:
@@ -253,7 +255,9 @@ def load_settings(
     file = str(bot_path)
     data = _read_toml(bot_path)
     _reject_secrets(file, data, "")
-    root = _Table(file, "", data, ("storage", "polling", "fetch", "posting", "console", "llm"))
+    root = _Table(
+        file, "", data, ("storage", "polling", "fetch", "posting", "novelty", "console", "llm")
+    )
 
     storage = root.table("storage", ("database",))
     toml_db = storage.string("database", DEFAULT_DB)
@@ -287,6 +291,11 @@ def load_settings(
     languages = posting.languages("languages", ("en",))
     summary_max_chars = posting.integer("summary_max_chars", 400, minimum=50, maximum=4000)
     max_links = posting.integer("max_links", 3, minimum=1, maximum=20)
+
+    novelty = root.table("novelty", ("embeddings",))
+    embeddings = novelty.string("embeddings", "auto")
+    if embeddings not in EMBEDDING_MODES:
+        raise novelty.fail("embeddings", " or ".join(f'"{m}"' for m in EMBEDDING_MODES), embeddings)
 
     console = root.table("console", ("channel",))
     console_channel = console.string("channel", "console")
@@ -335,6 +344,7 @@ def load_settings(
         story=load_story(config_dir / TOPICS_FILE),
         secrets=secrets,
         llm=llm,
+        embeddings=embeddings,
     )
 
 

@@ -34,6 +34,7 @@ from bot.domain import (
     Story,
     utc,
 )
+from bot.novelty.embed import Embedder
 from bot.ports import Outlet, Store, Summarizer
 from bot.services.outbox import Deliverer
 from bot.services.pipeline import Pipeline, PipelineSettings
@@ -360,6 +361,7 @@ async def run_timeline(
     outlet_factory: Callable[[ManualClock], Outlet],
     channel_refs: Callable[[str], ChannelRef] = replay_ref,
     on_instant: OnInstant | None = None,
+    embedder: Embedder | None = None,
 ) -> ReplayStats:
     """Drive the bot through ``items`` on a simulated clock. ``on_instant(t, delivered)`` runs
     after each instant's deliveries (the demo uses it to pace the output)."""
@@ -391,6 +393,7 @@ async def run_timeline(
         matcher=StoryMatcher(story),
         summarizer=summarizer,
         settings=settings,
+        embedder=embedder,
     )
     await pipeline.start()
     deliverer = Deliverer(store=store, outlets={outlet.platform: outlet}, clock=clock)

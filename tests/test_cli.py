@@ -162,6 +162,7 @@ def test_status_after_a_poll_round_shows_health_and_outbox(
     assert "FAIL gone" in out and "404" in out and "next try" in out
     assert "Outbox: 0 posts waiting" in out
     assert "Stored: 1 items" in out
+    assert "Matching reports of one event: by words" in out
 
 
 def test_a_database_url_never_shows_its_password(

@@ -1,8 +1,21 @@
 """Clustering items into developments: the hard cases, with the team's own headlines."""
 
+import dataclasses
+import math
 from datetime import UTC, datetime, timedelta
 
-from bot.novelty.cluster import Clusterer, ClusterItem, bare_headline, is_roundup, terms
+from bot.novelty.cluster import (
+    SEMANTIC_CHARS,
+    SEMANTIC_CROSS_LANGUAGE,
+    SEMANTIC_SIMILARITY,
+    Clusterer,
+    ClusterItem,
+    bare_headline,
+    is_roundup,
+    semantic_text,
+    terms,
+)
+from bot.novelty.embed import Embedding
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 
@@ -42,8 +55,8 @@ def _item(
     )
 
 
-def _clusterer() -> Clusterer:
-    c = Clusterer()
+def _clusterer(similarity: float | None = None) -> Clusterer:
+    c = Clusterer() if similarity is None else Clusterer(similarity=similarity)
     for title, summary in BACKGROUND * 3:
         c.observe(title, summary)
     return c
@@ -200,6 +213,98 @@ def test_round_ups_never_join_and_nothing_joins_them() -> None:
     assert is_roundup("Russia-Ukraine war: list of key events, day 1,500")
     news = _feed(c, _item(2, "Russia-Ukraine war: list of key events, day 1,501", minutes=10))
     assert roundup == "d1" and news == "d2"
+
+
+def test_a_copy_of_a_round_up_joins_it() -> None:
+    c = _clusterer()
+    title = "Ukraine war briefing: drones hit a refinery as envoys meet"
+    original = _feed(c, _item(1, title, "What we know on day 1,500.", source="paper"))
+    copy = _feed(c, _item(2, f"{title} - The Paper", source="aggregator", minutes=300))
+    assert is_roundup(title)
+    assert copy == original
+
+
+# --- the semantic rule: sentence embeddings ---------------------------------------------------
+
+# Two reports of one appointment that share a few words but not enough to join by words alone.
+NAMED = ("Zelensky names spy chief Kovalenko to run his presidential office", "")
+TAKES_OVER = (
+    "Kyiv spymaster Kovalenko takes over the presidential office",
+    "The general replaces the long-serving chief of staff.",
+)
+# Another event that happens to share a word or two ("office").
+UNRELATED = (
+    "Storm hits northern Japan; office workers told to stay home",
+    "Trains were cancelled across Hokkaido.",
+)
+
+
+def _unit(degrees: float) -> Embedding:
+    """A unit vector in the plane: two of them have the cosine of their angle as similarity."""
+    return (math.cos(math.radians(degrees)), math.sin(math.radians(degrees)))
+
+
+def _apart_by(similarity: float) -> float:
+    return math.degrees(math.acos(similarity))
+
+
+def _pair(
+    first: tuple[str, str],
+    second: tuple[str, str],
+    embeddings: tuple[Embedding | None, Embedding | None],
+    *,
+    language: str = "en",
+    words_alone: float | None = None,
+) -> tuple[str, str]:
+    c = _clusterer() if words_alone is None else _clusterer(similarity=words_alone)
+    a = dataclasses.replace(_item(1, *first), embedding=embeddings[0])
+    b = dataclasses.replace(
+        _item(2, *second, source="s2", minutes=90, language=language), embedding=embeddings[1]
+    )
+    return _feed(c, a), _feed(c, b)
+
+
+def test_the_pair_does_not_join_by_words_alone() -> None:
+    first, second = _pair(NAMED, TAKES_OVER, (None, None))
+    assert first != second
+
+
+def test_close_in_meaning_and_somewhat_in_words_joins() -> None:
+    close = (_unit(0), _unit(_apart_by(0.95)))
+    first, second = _pair(NAMED, TAKES_OVER, close)
+    assert first == second
+
+
+def test_far_in_meaning_stays_apart() -> None:
+    far = (_unit(0), _unit(_apart_by(0.70)))
+    first, second = _pair(NAMED, TAKES_OVER, far)
+    assert first != second
+
+
+def test_the_same_meaning_without_shared_words_stays_apart() -> None:
+    # A model can place two texts close for reasons no editor would accept: words must agree too.
+    first, second = _pair(NAMED, UNRELATED, (_unit(0), _unit(0)))
+    assert first != second
+
+
+def test_two_languages_need_a_little_less_closeness() -> None:
+    between = SEMANTIC_SIMILARITY - SEMANTIC_CROSS_LANGUAGE / 2
+    vectors = (_unit(0), _unit(_apart_by(between)))
+    # Words alone never join here (their bar is out of reach): only the semantic rule decides.
+    same_language = _pair(NAMED, TAKES_OVER, vectors, words_alone=2.0)
+    other_language = _pair(NAMED, TAKES_OVER, vectors, language="de", words_alone=2.0)
+    assert same_language[0] != same_language[1]
+    assert other_language[0] == other_language[1]
+
+
+def test_the_semantic_text_is_the_headline_and_lede_without_aggregator_noise() -> None:
+    assert semantic_text("Envoy meets Putin - Reuters", "The talks lasted five hours.") == (
+        "Envoy meets Putin. The talks lasted five hours."
+    )
+    assert semantic_text("Envoy meets Putin", "submitted by /u/someone [link] [comments]") == (
+        "Envoy meets Putin"
+    )
+    assert len(semantic_text("Envoy " * 200, "talks " * 200)) == SEMANTIC_CHARS
 
 
 def test_the_window_expires_old_developments() -> None:

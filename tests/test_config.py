@@ -140,6 +140,7 @@ def test_an_empty_bot_toml_gives_the_documented_defaults(tmp_path: Path) -> None
     assert settings.fetch.user_agent.startswith("briefbot/")
     assert settings.summary_max_chars == 400
     assert settings.max_links == 3
+    assert settings.embeddings == "auto"
     assert settings.secrets.slack_mode == "socket"
     assert settings.secrets.slack_http_port == 3000
     assert not settings.secrets.slack_enabled and not settings.secrets.discord_enabled
@@ -157,11 +158,14 @@ user_agent = "test-agent/1"
 [posting]
 languages = ["en", "PL", "en"]
 max_links = 5
+[novelty]
+embeddings = "off"
 [console]
 channel = "terminal"
 """,
     )
     settings = load_settings(folder, environ={})
+    assert settings.embeddings == "off"
 
     assert settings.poll_interval == 45.5
     assert settings.fetch.max_body_bytes == 2 * 1024 * 1024
@@ -373,6 +377,7 @@ def test_wrong_type_is_reported_with_file_key_found_and_expected(tmp_path: Path)
         ("[posting]\nlanguages = []\n", "posting.languages", "got a list"),
         ('[posting]\nlanguages = ["english"]\n', "posting.languages[1]", 'got "english"'),
         ('[console]\nchannel = "my channel"\n', "console.channel", 'got "my channel"'),
+        ('[novelty]\nembeddings = "on"\n', "novelty.embeddings", 'got "on"'),
         ("[llm]\nenabled = 1\n", "llm.enabled", "got 1"),
         ('[llm]\nbase_url = "localhost:11434"\n', "llm.base_url", 'got "localhost:11434"'),
         ('polling = "often"\n', "polling", 'got "often"'),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,3 +110,91 @@ async def test_a_restart_relearns_the_word_statistics_and_the_window() -> None:
     developments = await store.recent_developments(topic=None, since=None, limit=10)
     assert len(developments) == 2
     assert all(len(d.item_ids) == 2 for d in developments)
+
+
+# --- sentence embeddings -----------------------------------------------------------------------
+
+APPOINTMENT = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Zelensky names spy chief Kovalenko to run his presidential office</title>"
+    b"<link>https://wire.example/10</link></item>"
+    b"<item><title>Ukraine's president taps military intelligence head as new chief of staff"
+    b"</title><description>Volodymyr Zelensky picked the general to lead his office."
+    b"</description>"
+    b"<link>https://wire.example/11</link></item></channel></rss>"
+)
+
+
+class FakeEmbedder:
+    """Gives every text the same vector, or each its own (``alike=False``); records its calls
+    and whether they ran off the event loop's thread."""
+
+    name = "fake"
+
+    def __init__(self, *, alike: bool = True, fail: bool = False) -> None:
+        self.alike = alike
+        self.fail = fail
+        self.texts: list[str] = []
+        self.off_loop: list[bool] = []
+        self._loop_thread = threading.get_ident()
+
+    def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
+        self.off_loop.append(threading.get_ident() != self._loop_thread)
+        if self.fail:
+            raise RuntimeError("the model crashed")
+        out: list[tuple[float, ...]] = []
+        for text in texts:
+            self.texts.append(text)
+            n = len(self.texts)
+            out.append((1.0, 0.0) if self.alike else (math.cos(n), math.sin(n)))
+        return out
+
+
+def _embedding_pipeline(store: MemoryStore, embedder: FakeEmbedder | None) -> Pipeline:
+    return Pipeline(
+        store=store,
+        fetcher=OneFeed(APPOINTMENT),
+        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(),
+        embedder=embedder,
+    )
+
+
+async def _developments(embedder: FakeEmbedder | None) -> int:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await _embedding_pipeline(store, embedder).poll(SOURCE)
+    return len(await store.recent_developments(topic=None, since=None, limit=10))
+
+
+async def test_story_items_are_embedded_off_the_event_loop_and_meaning_joins_them() -> None:
+    assert await _developments(None) == 2  # by words alone: two developments
+    embedder = FakeEmbedder(alike=True)
+    assert await _developments(embedder) == 1
+    # Oldest first (the feed lists the newest first); the headline and the lede.
+    assert embedder.texts == [
+        "Ukraine's president taps military intelligence head as new chief of staff. "
+        "Volodymyr Zelensky picked the general to lead his office.",
+        "Zelensky names spy chief Kovalenko to run his presidential office",
+    ]
+    assert embedder.off_loop and all(embedder.off_loop)
+    assert await _developments(FakeEmbedder(alike=False)) == 2
+
+
+async def test_a_failing_embedder_loses_no_item() -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await _embedding_pipeline(store, FakeEmbedder(fail=True)).poll(SOURCE)
+    items = await store.story_items_since(datetime(2026, 1, 1, tzinfo=UTC))
+    assert len(items) == 2 and all(i.development_id for i in items)
+
+
+async def test_a_restart_embeds_the_window_again() -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await _embedding_pipeline(store, FakeEmbedder()).poll(SOURCE)
+    embedder = FakeEmbedder()
+    await _embedding_pipeline(store, embedder).start()
+    assert len(embedder.texts) == 2

@@ -12,9 +12,16 @@ the same event; otherwise it starts a new one. Two kinds of evidence, strongest 
    to a short stem after folding case and accents, so "Zelensky"/"Zelenskyy"/"Zełenski" and
    "Budanov"/"Budanow" meet. Headline words count double. Between items in two languages only
    names, places and numbers can be shared, so their similarity is doubled.
+3. **The same event in other words, by meaning** (when items carry a sentence embedding, see
+   ``bot.novelty.embed``): an item whose words are only somewhat alike (``SEMANTIC_WORDS``) joins
+   when the two embeddings are very close (``SEMANTIC_SIMILARITY``, less a small penalty per day,
+   a little lower between two languages). "Zelensky taps military intelligence chief to run
+   presidential office" meets "Zelensky names spy chief Budanov as new head of Ukraine's
+   presidential office" this way. When several developments qualify, one that is close by
+   meaning wins, then the closest by words and meaning together.
 
 Recurring round-ups ("key events, day 1,407", live threads, daily briefings) cover many events at
-once: they never join a development and nothing joins them.
+once: they join no development and nothing joins them, except a copy of the same round-up.
 
 The clusterer keeps its window in memory and is rebuilt from the store at start-up (``load``).
 """
@@ -31,10 +38,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain import Item
+from bot.novelty.embed import Embedding, similarity
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OUTLET_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,60}$")
 _TAGS = re.compile(r"<[^>]*>")
+_SUBMITTED = re.compile(r"submitted\s+by\s+/?u/\S+|\[link\]|\[comments\]", re.IGNORECASE)
 # Words that say nothing about which event an item reports.
 _STOP = frozenset(
     [
@@ -154,6 +163,13 @@ PENALTY_PER_DAY = 0.1
 # Across languages only names, places and numbers can be shared, so a shared one counts more.
 CROSS_LANGUAGE_BOOST = 2.0
 SUMMARY_CHARS = 300
+# The semantic rule (items with embeddings): words at least this alike, and embeddings this close.
+SEMANTIC_WORDS = 0.25
+SEMANTIC_SIMILARITY = 0.89
+SEMANTIC_PENALTY_PER_DAY = 0.02
+# Reports of one event in two languages sit a little further apart than in one.
+SEMANTIC_CROSS_LANGUAGE = 0.05
+SEMANTIC_CHARS = 450
 # Pseudo-documents in which no word appears: until the bot has read a few thousand items its own
 # counts say little, and every shared word should count about the same.
 IDF_PRIOR = 2000
@@ -169,9 +185,10 @@ class ClusterItem:
     seen_at: datetime
     language: str | None = None
     development_id: str | None = None  # set when loading known items
+    embedding: Embedding | None = None  # of ``semantic_text``, when an embedder is configured
 
     @classmethod
-    def of(cls, item: Item) -> ClusterItem:
+    def of(cls, item: Item, embedding: Embedding | None = None) -> ClusterItem:
         """A stored item as the clusterer sees it (first seen: when it joined the stream)."""
         return cls(
             item_id=item.id,
@@ -182,6 +199,7 @@ class ClusterItem:
             seen_at=item.first_seen,
             language=item.language,
             development_id=item.development_id,
+            embedding=embedding,
         )
 
 
@@ -189,7 +207,8 @@ class ClusterItem:
 class Assignment:
     development_id: str
     created: bool
-    reason: str  # "new", "roundup", "link", "text", "headline", "similar": for diagnostics
+    # "new", "roundup", "link", "text", "headline", "similar", "meaning": for diagnostics
+    reason: str
     score: float = 0.0
 
 
@@ -238,12 +257,22 @@ def terms(text: str) -> list[str]:
 
 
 def _lede(summary: str) -> str:
-    """The start of a summary, without markup; aggregator link lists are not a lede."""
+    """The start of a summary, without markup; aggregator link lists are not a lede, nor a
+    link aggregator's "submitted by /u/name [link] [comments]" (a user name is no event)."""
     if "<" in summary:
         if "<ol" in summary or "<table" in summary or "<li" in summary:
             return ""
         summary = _TAGS.sub(" ", summary)
+    summary = _SUBMITTED.sub(" ", summary).strip()
     return summary[:SUMMARY_CHARS]
+
+
+def semantic_text(title: str, summary: str) -> str:
+    """What an item's embedding is made of: its headline and the start of its summary, at most
+    ``SEMANTIC_CHARS`` (the model's cost grows faster than the text)."""
+    lede = " ".join(_lede(summary).split())
+    headline = " ".join(bare_headline(title).split())
+    return (f"{headline}. {lede}" if lede else headline)[:SEMANTIC_CHARS]
 
 
 def _digest(text: str) -> str:
@@ -275,6 +304,7 @@ class _Member:
     vector: Vector
     roundup: bool
     language: str | None
+    embedding: Embedding | None
 
 
 def _primary(language: str | None) -> str | None:
@@ -343,9 +373,17 @@ class Clusterer:
         self._expire(item.seen_at)
         vector = self.vector(item.title, item.summary)
         if is_roundup(item.title):
+            # A round-up joins nothing but a copy of itself (an aggregator's, say).
+            copy = self._same_article(item, roundup=True)
+            if copy is not None:
+                member, reason, score = copy
+                self._remember(item, member.development_id, vector, roundup=True)
+                return Assignment(
+                    development_id=member.development_id, created=False, reason=reason, score=score
+                )
             self._remember(item, new_id, vector, roundup=True)
             return Assignment(development_id=new_id, created=True, reason="roundup")
-        match = self._same_article(item) or self._same_event(item, vector)
+        match = self._same_article(item, roundup=False) or self._same_event(item, vector)
         if match is not None:
             member, reason, score = match
             self._remember(item, member.development_id, vector)
@@ -355,37 +393,56 @@ class Clusterer:
         self._remember(item, new_id, vector)
         return Assignment(development_id=new_id, created=True, reason="new")
 
-    def _same_article(self, item: ClusterItem) -> tuple[_Member, str, float] | None:
+    def _same_article(
+        self, item: ClusterItem, *, roundup: bool
+    ) -> tuple[_Member, str, float] | None:
+        """A member carrying the same article as ``item``: round-ups only match round-ups."""
         cutoff = item.seen_at - self._window
         candidates = (
             (self._by_link.get(item.link) if item.link else None, "link"),
             (self._by_text.get(text_fingerprint(item.title, item.summary)), "text"),
         )
         for member, reason in candidates:
-            if member is not None and member.seen_at >= cutoff and not member.roundup:
+            if member is not None and member.seen_at >= cutoff and member.roundup == roundup:
                 return member, reason, 1.0
         headline = headline_fingerprint(item.title)
         if headline is not None:
             member = self._by_headline.get(headline)
-            if member is not None and member.seen_at >= cutoff and not member.roundup:
+            if member is not None and member.seen_at >= cutoff and member.roundup == roundup:
                 return member, "headline", 1.0
         return None
 
     def _same_event(self, item: ClusterItem, vector: Vector) -> tuple[_Member, str, float] | None:
         best: _Member | None = None
-        best_score = self._similarity
+        best_key = (False, 0.0)
+        best_reason = "similar"
         language = _primary(item.language)
         for member in self._members:
             if member.roundup:
                 continue
             days = abs((item.seen_at - member.seen_at).total_seconds()) / 86400
-            similarity = cosine(vector, member.vector)
-            if language and member.language and language != member.language:
-                similarity *= CROSS_LANGUAGE_BOOST
-            score = similarity - self._penalty * days
-            if score >= best_score:
-                best, best_score = member, score
-        return (best, "similar", best_score) if best is not None else None
+            other_language = bool(language and member.language and language != member.language)
+            words = cosine(vector, member.vector)
+            if other_language:
+                words *= CROSS_LANGUAGE_BOOST
+            words -= self._penalty * days
+            if words < min(self._similarity, SEMANTIC_WORDS):
+                continue
+            meaning = 0.0
+            close = False
+            if item.embedding is not None and member.embedding is not None:
+                meaning = similarity(item.embedding, member.embedding)
+                meaning -= SEMANTIC_PENALTY_PER_DAY * days
+                if other_language:
+                    meaning += SEMANTIC_CROSS_LANGUAGE
+                close = words >= SEMANTIC_WORDS and meaning >= SEMANTIC_SIMILARITY
+            if not close and words < self._similarity:
+                continue
+            key = (close, words + meaning)
+            if best is None or key > best_key:
+                best, best_key = member, key
+                best_reason = "similar" if words >= self._similarity else "meaning"
+        return (best, best_reason, best_key[1]) if best is not None else None
 
     def _remember(
         self, item: ClusterItem, development_id: str, vector: Vector, *, roundup: bool = False
@@ -396,6 +453,7 @@ class Clusterer:
             vector=vector,
             roundup=roundup,
             language=_primary(item.language),
+            embedding=item.embedding,
         )
         if item.link:  # an entry without a link shares nothing with another one
             self._by_link[item.link] = member

@@ -27,7 +27,8 @@ from bot.domain import (
 )
 from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
-from bot.novelty.cluster import Clusterer, ClusterItem
+from bot.novelty.cluster import Clusterer, ClusterItem, semantic_text
+from bot.novelty.embed import Embedder, Embedding
 from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
 from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 
 RELEARN_ITEMS = 20_000  # items read again at start-up to relearn the clusterer's word statistics
+EMBED_BATCH = 32  # story items embedded at a time when the window is rebuilt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,8 +91,10 @@ class Pipeline:
         matcher: StoryMatcher,
         summarizer: Summarizer,
         settings: PipelineSettings,
+        embedder: Embedder | None = None,
     ) -> None:
         self._store = store
+        self._embedder = embedder
         self._fetcher = fetcher
         self._clock = clock
         self._matcher = matcher
@@ -148,7 +152,29 @@ class Pipeline:
         for item in await self._store.recent_items(limit=RELEARN_ITEMS):
             self._clusterer.observe(item.title, item.summary)
         items = await self._store.story_items_since(since)
-        self._clusterer.load(ClusterItem.of(i) for i in items)
+        embeddings: list[Embedding | None] = []
+        for start in range(0, len(items), EMBED_BATCH):
+            embeddings += await self._embed(items[start : start + EMBED_BATCH])
+        embeddings += [None] * (len(items) - len(embeddings))
+        self._clusterer.load(ClusterItem.of(i, e) for i, e in zip(items, embeddings, strict=True))
+
+    async def _embed(self, items: Sequence[Item]) -> list[Embedding | None]:
+        """The items' sentence embeddings, computed off the event loop; none without an
+        embedder, or when it fails (the clusterer then goes by words alone)."""
+        if self._embedder is None or not items:
+            return [None] * len(items)
+        texts = [semantic_text(i.title, i.summary) for i in items]
+        try:
+            vectors = await asyncio.to_thread(self._embedder.embed, texts)
+        except Exception as e:  # a native model failing must not lose the items
+            log.warning("sentence embeddings failed, matching by words alone: %s", e)
+            return [None] * len(items)
+        if len(vectors) != len(items):
+            log.warning(
+                "the embedder gave %d vectors for %d texts; ignored", len(vectors), len(items)
+            )
+            return [None] * len(items)
+        return list(vectors)
 
     async def poll(self, source: Source) -> PollReport:
         """Poll one source once and queue whatever posts its new items cause."""
@@ -302,7 +328,10 @@ class Pipeline:
                 )
                 continue
             story += 1
-            assignment = self._clusterer.assign(ClusterItem.of(item), new_id=f"dev-{item.id}")
+            (embedding,) = await self._embed([item])
+            assignment = self._clusterer.assign(
+                ClusterItem.of(item, embedding), new_id=f"dev-{item.id}"
+            )
             await self._store.classify_item(
                 item.id,
                 on_story=True,
