@@ -237,6 +237,7 @@ class _WordIndex:
     stem_lengths: list[int] = field(default_factory=list)
     prefix_lengths: list[int] = field(default_factory=list)
     typos: bool = False  # read a long word that fills nothing again with two letters swapped
+    heads: frozenset[str] = frozenset()  # the first two letters of every indexed word
 
     def add(self, unit: int, word: str) -> None:
         if word.endswith("*"):
@@ -260,6 +261,7 @@ class _WordIndex:
     def freeze(self) -> None:
         self.stem_lengths = sorted({len(s) for s in self.stems})
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+        self.heads = frozenset(w[:2] for w in (*self.exact, *self.stems, *self.prefixes))
 
     def units(self, token: str) -> frozenset[int]:
         """The units ``token`` fills. With ``typos``, a long word that fills none is read once
@@ -270,8 +272,11 @@ class _WordIndex:
             return found
         swapped: set[int] = set()
         for i in range(len(token) - 1):
-            if token[i] != token[i + 1]:
-                swapped |= self._lookup(token[:i] + token[i + 1] + token[i] + token[i + 2 :])
+            if token[i] == token[i + 1]:
+                continue
+            candidate = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+            if candidate[:2] in self.heads:  # most words start like no term at all
+                swapped |= self._lookup(candidate)
         return frozenset(swapped)
 
     def _lookup(self, token: str) -> frozenset[int]:
