@@ -55,8 +55,12 @@ def _item(
     )
 
 
-def _clusterer(similarity: float | None = None) -> Clusterer:
-    c = Clusterer() if similarity is None else Clusterer(similarity=similarity)
+def _clusterer(similarity: float | None = None, **thresholds: float) -> Clusterer:
+    c = (
+        Clusterer(**thresholds)
+        if similarity is None
+        else Clusterer(similarity=similarity, **thresholds)
+    )
     for title, summary in BACKGROUND * 3:
         c.observe(title, summary)
     return c
@@ -295,6 +299,22 @@ def test_two_languages_need_a_little_less_closeness() -> None:
     other_language = _pair(NAMED, TAKES_OVER, vectors, language="de", words_alone=2.0)
     assert same_language[0] != same_language[1]
     assert other_language[0] == other_language[1]
+
+
+def test_the_semantic_thresholds_are_the_clusterers_to_set() -> None:
+    # bench/frontier.py sweeps them; the defaults are the module's constants.
+    vectors = (_unit(0), _unit(_apart_by(0.86)))
+    strict = _clusterer(similarity=2.0)
+    loose = _clusterer(similarity=2.0, semantic_similarity=0.85)
+    needs_more_words = _clusterer(similarity=2.0, semantic_similarity=0.85, semantic_words=0.99)
+    outcomes = []
+    for c in (strict, loose, needs_more_words):
+        a = dataclasses.replace(_item(1, *NAMED), embedding=vectors[0])
+        b = dataclasses.replace(
+            _item(2, *TAKES_OVER, source="s2", minutes=90), embedding=vectors[1]
+        )
+        outcomes.append(_feed(c, a) == _feed(c, b))
+    assert outcomes == [False, True, False]
 
 
 def test_the_semantic_text_is_the_headline_and_lede_without_aggregator_noise() -> None:

@@ -320,10 +320,14 @@ class Clusterer:
         window: timedelta = timedelta(hours=48),
         similarity: float = SIMILARITY,
         penalty_per_day: float = PENALTY_PER_DAY,
+        semantic_words: float = SEMANTIC_WORDS,
+        semantic_similarity: float = SEMANTIC_SIMILARITY,
     ) -> None:
         self._window = window
         self._similarity = similarity
         self._penalty = penalty_per_day
+        self._semantic_words = semantic_words
+        self._semantic_similarity = semantic_similarity
         self._df: Counter[str] = Counter()
         self._docs = 0
         self._by_link: dict[str, _Member] = {}
@@ -426,7 +430,7 @@ class Clusterer:
             if other_language:
                 words *= CROSS_LANGUAGE_BOOST
             words -= self._penalty * days
-            if words < min(self._similarity, SEMANTIC_WORDS):
+            if words < min(self._similarity, self._semantic_words):
                 continue
             meaning = 0.0
             close = False
@@ -435,7 +439,9 @@ class Clusterer:
                 meaning -= SEMANTIC_PENALTY_PER_DAY * days
                 if other_language:
                     meaning += SEMANTIC_CROSS_LANGUAGE
-                close = words >= SEMANTIC_WORDS and meaning >= SEMANTIC_SIMILARITY
+                close = (
+                    words >= self._semantic_words and meaning >= self._semantic_similarity
+                )
             if not close and words < self._similarity:
                 continue
             key = (close, words + meaning)
