@@ -439,9 +439,7 @@ class Clusterer:
                 meaning -= SEMANTIC_PENALTY_PER_DAY * days
                 if other_language:
                     meaning += SEMANTIC_CROSS_LANGUAGE
-                close = (
-                    words >= self._semantic_words and meaning >= self._semantic_similarity
-                )
+                close = words >= self._semantic_words and meaning >= self._semantic_similarity
             if not close and words < self._similarity:
                 continue
             key = (close, words + meaning)
