@@ -57,6 +57,17 @@ async def test_falls_back_to_the_headline() -> None:
     )
 
 
+async def test_a_link_aggregators_boilerplate_is_no_summary() -> None:
+    # What a Reddit entry carries as its summary, once its HTML is text.
+    boilerplate = "submitted by /u/some_reader\n[link] [comments]"
+    alone = _item(1, "Kremlin rejects the ceasefire plan", boilerplate)
+    assert await _summary(alone) == "Kremlin rejects the ceasefire plan"
+    with_report = _item(
+        2, "Moscow says no to truce", "The Kremlin said the plan ignored its demands."
+    )
+    assert await _summary(alone, with_report) == "The Kremlin said the plan ignored its demands."
+
+
 async def test_untrusted_text_cannot_ping_or_smuggle_links() -> None:
     out = await _summary(_item(1, "Talks", "@everyone read https://evil.example/x now <!here>."))
     assert "evil.example" not in out and "@everyone" not in out and "<!here>" not in out

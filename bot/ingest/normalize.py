@@ -229,3 +229,16 @@ def content_hash(title: str, summary: str) -> str:
     """
     text = f"{clean_text(title)}\x1f{clean_text(summary)}"
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+# What a link aggregator writes in place of a summary (Reddit: "submitted by /u/name [link]
+# [comments]"): no fact of the story, and a user name is no event.
+_AGGREGATOR_BOILERPLATE = re.compile(
+    r"submitted\s+by\s+/?u/\S+|\[link\]|\[comments\]", re.IGNORECASE
+)
+
+
+def without_boilerplate(summary: str) -> str:
+    """``summary`` without a link aggregator's boilerplate, each piece replaced by a space (what
+    is left may be blank)."""
+    return _AGGREGATOR_BOILERPLATE.sub(" ", summary)

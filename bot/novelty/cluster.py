@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain import Item
+from bot.ingest.normalize import without_boilerplate
 from bot.novelty.embed import Embedding, similarity
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OUTLET_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,60}$")
 _TAGS = re.compile(r"<[^>]*>")
-_SUBMITTED = re.compile(r"submitted\s+by\s+/?u/\S+|\[link\]|\[comments\]", re.IGNORECASE)
 # Words that say nothing about which event an item reports.
 _STOP = frozenset(
     [
@@ -263,7 +263,7 @@ def _lede(summary: str) -> str:
         if "<ol" in summary or "<table" in summary or "<li" in summary:
             return ""
         summary = _TAGS.sub(" ", summary)
-    summary = _SUBMITTED.sub(" ", summary).strip()
+    summary = without_boilerplate(summary).strip()
     return summary[:SUMMARY_CHARS]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from bot.ingest.normalize import without_boilerplate
 from bot.ports import SummaryInput
 from bot.services.render import scrub, shorten
 
@@ -33,7 +34,7 @@ def summarize_extractive(development: SummaryInput) -> str:
     limit = development.max_chars
     best = ""
     for item in development.items:
-        summary = scrub(item.summary)
+        summary = scrub(without_boilerplate(item.summary))
         if summary and not _same_words(summary, item.title) and len(summary) > len(best):
             best = summary
             if len(best) >= limit:
