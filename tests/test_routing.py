@@ -3,6 +3,7 @@ RSS documents, the real parse path, a real SQLite file) with a recording outlet.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -265,6 +266,10 @@ def test_material_growth() -> None:
     assert not grew_materially(three, as_items(items("a", "b", "c", "d")))
     assert grew_materially(three, as_items(items("a", "b", "c", "d", "e", "f")))
     assert grew_materially(three, [*three, *as_items(items("g", language="de"))])
+    # A second feed of the same outlet (its Europe feed after its world feed) confirms nothing.
+    world = as_items(items("bbc-world"))
+    europe = [replace(i, id=9, source_id="bbc-europe") for i in world]
+    assert not grew_materially(world, [*world, *europe])
 
 
 async def test_an_entry_that_flips_back_and_forth_is_edited_each_time(tmp_path: Path) -> None:

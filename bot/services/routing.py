@@ -52,11 +52,17 @@ def language_listed(language: str | None, languages: Sequence[str]) -> bool:
     return primary is None or primary in languages
 
 
+def outlet(item: Item) -> str:
+    """Who published ``item``, as counted and as named in "Reported by …": the source's name,
+    so that several feeds of one outlet (its world and its Europe feeds) count once."""
+    return item.source_name
+
+
 def grew_materially(then: Sequence[Item], now: Sequence[Item]) -> bool:
     """Coverage worth one update: a first confirmation of a single outlet's report, at least
     twice as many outlets (two more at least), or a first report in another language."""
-    outlets_then = {i.source_id for i in then}
-    outlets_now = {i.source_id for i in now}
+    outlets_then = {outlet(i) for i in then}
+    outlets_now = {outlet(i) for i in now}
     if len(outlets_now) <= len(outlets_then):
         return False
     if len(outlets_then) <= 1:
@@ -306,7 +312,7 @@ class Router:
         return AlertView(
             headline=development.title,
             summary=development.summary,
-            outlets=tuple(dict.fromkeys(i.source_name for i in ordered)),
+            outlets=tuple(dict.fromkeys(outlet(i) for i in ordered)),
             links=tuple(dict.fromkeys(i.cite for i in ordered if i.cite)),
             topics=development.topics,
             max_links=self._settings.max_links,
