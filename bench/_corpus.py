@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.config import load_story
 
@@ -45,3 +47,15 @@ def write_scenario(path: Path, tick: str = "10m") -> Path:
         lines += ["", "[[channels]]", f'id = "topic-{topic}"', f'topics = ["{topic}"]']
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def labelled_stream() -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The rows of ``news-2026-01/items.jsonl`` and the gold labels of its items (``gold.json``'s
+    ``items``), or None, having said so, when the corpus is absent."""
+    folder = corpus_dir() / "news-2026-01"
+    if not (folder / "items.jsonl").exists():
+        print(f"skipped: no corpus at {folder}")
+        return None
+    rows = [json.loads(line) for line in (folder / "items.jsonl").open() if line.strip()]
+    gold: dict[str, Any] = json.loads((folder / "gold.json").read_text())["items"]
+    return rows, gold

@@ -31,7 +31,6 @@ model it embeds the gated items once (about 20 s) and runs the grid in about a m
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import time
 from collections import defaultdict
@@ -42,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import ROOT, corpus_dir
+from _corpus import ROOT, labelled_stream
 
 from bot.config import load_story
 from bot.novelty.cluster import (
@@ -78,8 +77,8 @@ def run(
     embeddings: dict[int, Embedding],
     gold: dict[str, Any],
     clusterer: Clusterer,
-) -> tuple[int, int, int]:
-    """(developments, duplicates, lost) of one pass over the stream."""
+) -> tuple[int, int, set[str]]:
+    """(developments, duplicates, the gold events alerted) of one pass over the stream."""
     members: dict[str, list[int]] = defaultdict(list)
     for n, row in enumerate(rows):
         clusterer.observe(row["title"], row.get("summary", ""))
@@ -113,22 +112,15 @@ def run(
             continue
         duplicates += name in alerted
         alerted.add(name)
-    expected = {
-        name
-        for n, row in enumerate(rows)
-        if english(row) and (name := event(n)) and not name.startswith("analysis:")
-    }
-    return developments, duplicates, len(expected - alerted)
+    return developments, duplicates, alerted
 
 
 def main() -> int:
-    folder = corpus_dir() / "news-2026-01"
-    if not (folder / "items.jsonl").exists():
-        print(f"skipped: no corpus at {folder}")
+    stream = labelled_stream()
+    if stream is None:
         return 0
-    rows = [json.loads(line) for line in (folder / "items.jsonl").open() if line.strip()]
+    rows, gold = stream
     rows.sort(key=lambda r: r["at"])
-    gold = json.loads((folder / "gold.json").read_text())["items"]
     matcher = StoryMatcher(load_story(ROOT / "config" / "topics.toml"))
     on_story = {
         n for n, r in enumerate(rows) if matcher.classify(r["title"], r.get("summary", "")).on_story
@@ -144,15 +136,14 @@ def main() -> int:
         embeddings = dict(zip(order, embedder.embed(texts), strict=True))
         print(f"{len(order)} story items embedded in {time.perf_counter() - started:.1f} s")
 
-    expected = len(
-        {
-            e
-            for r in rows
-            if english(r)
-            and (e := gold.get(r["link"], {}).get("event"))
-            and not e.startswith("analysis:")
-        }
-    )
+    expected_events = {
+        e
+        for r in rows
+        if english(r)
+        and (e := gold.get(r["link"], {}).get("event"))
+        and not e.startswith("analysis:")
+    }
+    expected = len(expected_events)
     started = time.perf_counter()
     results: list[tuple[int, int, int, tuple[float, float, float]]] = []
     grid = itertools.product(GRID_SIMILARITY, GRID_SEMANTIC_WORDS, GRID_SEMANTIC_SIMILARITY)
@@ -162,7 +153,8 @@ def main() -> int:
         clusterer = Clusterer(
             similarity=words, semantic_words=semantic_words, semantic_similarity=semantic
         )
-        developments, duplicates, lost = run(rows, on_story, embeddings, gold, clusterer)
+        developments, duplicates, alerted = run(rows, on_story, embeddings, gold, clusterer)
+        lost = len(expected_events - alerted)
         results.append((lost, duplicates, developments, setting))
         if not embeddings:  # the semantic thresholds change nothing without embeddings
             break

@@ -18,7 +18,6 @@ A development aid, not a test; skips cleanly without the corpus.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import datetime
@@ -28,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import corpus_dir
+from _corpus import labelled_stream
 
 from bot.novelty.cluster import CROSS_LANGUAGE_BOOST, Clusterer, cosine, semantic_text
 from bot.novelty.embed import load_embedder, similarity
@@ -66,12 +65,10 @@ def best_f1(positives: list[float], negatives: list[float]) -> tuple[float, floa
 
 
 def main() -> int:
-    folder = corpus_dir() / "news-2026-01"
-    if not (folder / "items.jsonl").exists():
-        print(f"skipped: no corpus at {folder}")
+    stream = labelled_stream()
+    if stream is None:
         return 0
-    rows = [json.loads(line) for line in (folder / "items.jsonl").open() if line.strip()]
-    gold = json.loads((folder / "gold.json").read_text())["items"]
+    rows, gold = stream
     clusterer = Clusterer()
     for row in rows:
         clusterer.observe(row["title"], row.get("summary", ""))
