@@ -5,11 +5,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain import Channel, ChannelMode, ChannelRef
 from bot.services.schedule import (
+    DEFAULT_BRIEFING_TIME,
     BriefingSetting,
+    Hold,
     QuietHours,
     briefing_due,
+    briefing_time_of,
     briefing_window,
+    briefings_between,
+    hold_alert,
     in_quiet_hours,
     local_date,
     local_instant,
@@ -330,3 +336,40 @@ def test_parse_quiet_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError) as error:
         parse_quiet(text)
     assert str(error.value) == message
+
+
+# --- replay events, defaults and held alerts ------------------------------------------------
+
+
+def test_briefings_between_gives_one_instant_per_local_day() -> None:
+    instants = briefings_between(u(2026, 10, 22, 0, 0), u(2026, 10, 27, 0, 0), AT, KYIV)
+    assert instants == (
+        u(2026, 10, 22, 4, 30),
+        u(2026, 10, 23, 4, 30),
+        u(2026, 10, 24, 4, 30),
+        u(2026, 10, 25, 5, 30),
+        u(2026, 10, 26, 5, 30),
+    )
+    # the end is included, the start is not
+    assert briefings_between(u(2026, 1, 5, 5, 30), u(2026, 1, 6, 5, 30), AT, KYIV) == (
+        u(2026, 1, 6, 5, 30),
+    )
+    assert briefings_between(u(2026, 1, 5, 6, 0), u(2026, 1, 6, 5, 0), AT, KYIV) == ()
+
+
+def test_briefing_time_of_a_channel() -> None:
+    ref = ChannelRef(platform="console", workspace="local", channel="desk")
+    assert briefing_time_of(Channel(ref=ref)) is None
+    assert briefing_time_of(Channel(ref=ref, briefing_time="07:30")) == time(7, 30)
+    only = Channel(ref=ref, mode=ChannelMode.BRIEFING)
+    assert briefing_time_of(only) == DEFAULT_BRIEFING_TIME == time(8, 0)
+
+
+def test_held_alerts_fold_into_the_briefing_or_wait_for_the_end_of_quiet_hours() -> None:
+    night = u(2026, 1, 5, 22, 0)  # 00:00 Kyiv, quiet
+    assert hold_alert(night, QUIET, KYIV, AT) == Hold(
+        until=u(2026, 1, 6, 5, 30), into_briefing=True
+    )
+    assert hold_alert(night, QUIET, KYIV) == Hold(until=u(2026, 1, 6, 5, 0), into_briefing=False)
+    assert hold_alert(u(2026, 1, 6, 10, 0), QUIET, KYIV, AT) is None  # noon: send now
+    assert hold_alert(night, None, KYIV, AT) is None

@@ -24,15 +24,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.domain import Channel, ChannelMode
+
 __all__ = [
+    "DEFAULT_BRIEFING_TIME",
     "LATE_AFTER",
     "MAX_BRIEFING_SPAN",
     "MAX_FIRST_BRIEFING_SPAN",
     "BriefingDue",
     "BriefingSetting",
+    "Hold",
     "QuietHours",
     "briefing_due",
+    "briefing_time_of",
     "briefing_window",
+    "briefings_between",
+    "hold_alert",
     "in_quiet_hours",
     "local_date",
     "local_instant",
@@ -50,6 +57,7 @@ LATE_AFTER = timedelta(minutes=5)  # a catch-up briefing later than this after i
 MAX_FIRST_BRIEFING_SPAN = timedelta(hours=24)  # the first briefing looks back at most this far
 MAX_BRIEFING_SPAN = timedelta(days=7)  # after a long outage, a briefing looks back at most this
 
+DEFAULT_BRIEFING_TIME = time(8, 0)  # a briefing-only channel with no time set gets this one
 TIME_EXAMPLE = "07:30"
 ZONE_EXAMPLE = "Europe/Kyiv"
 
@@ -259,6 +267,30 @@ def next_run_date(now: datetime, at: time, tz: ZoneInfo | str) -> datetime:
     return next_briefing(now, at, tz)
 
 
+def briefings_between(
+    start: datetime, end: datetime, at: time, tz: ZoneInfo | str
+) -> tuple[datetime, ...]:
+    """Every briefing instant in ``start`` < t ≤ ``end`` (UTC), one per local day: the events a
+    replay schedules for a channel."""
+    out: list[datetime] = []
+    instant = next_briefing(start, at, tz)
+    end = _aware(end, "end")
+    while instant <= end:
+        out.append(instant)
+        instant = next_briefing(instant, at, tz)
+    return tuple(out)
+
+
+def briefing_time_of(channel: Channel) -> time | None:
+    """When the channel's daily briefing goes out, local: its setting, else
+    ``DEFAULT_BRIEFING_TIME`` for a briefing-only channel, else none."""
+    if channel.briefing_time:
+        return parse_hhmm(channel.briefing_time)
+    if channel.mode is ChannelMode.BRIEFING:
+        return DEFAULT_BRIEFING_TIME
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BriefingDue:
     """A briefing owed now: the local date it is for (its outbox key), the instant it was due,
@@ -341,3 +373,28 @@ def quiet_ends(
     if quiet is None or not in_quiet_hours(now, quiet, tz):
         return now
     return next_briefing(now, _as_quiet(quiet).end, tz)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    """An alert held by quiet hours: until when, and whether it goes into that briefing rather
+    than out on its own."""
+
+    until: datetime
+    into_briefing: bool
+
+
+def hold_alert(
+    now: datetime,
+    quiet: QuietHours | tuple[time, time] | None,
+    tz: ZoneInfo | str,
+    briefing_at: time | None = None,
+) -> Hold | None:
+    """Whether an alert due at ``now`` waits. Outside quiet hours: None, send it. Inside: a
+    channel with a daily briefing folds it into the next briefing; one without gets it when
+    the quiet hours end."""
+    if not in_quiet_hours(now, quiet, tz):
+        return None
+    if briefing_at is not None:
+        return Hold(until=next_briefing(now, briefing_at, tz), into_briefing=True)
+    return Hold(until=quiet_ends(now, quiet, tz), into_briefing=False)
