@@ -16,6 +16,7 @@ from bot.services.questions import (
     MAX_LOOKBACK,
     Question,
     parse_question,
+    parse_since,
     parse_time_words,
 )
 
@@ -340,3 +341,36 @@ def test_the_issue_phrasings_on_the_configured_topics(
     story = load_story(ROOT / "config" / "topics.toml")
     q = parse_question(text, story=story, now=NOW, tz=KYIV)
     assert (q.topics, q.query) == (topics, query)
+
+
+@pytest.mark.parametrize(
+    ("text", "since", "label"),
+    [
+        ("Monday", MONDAY, "since Monday"),
+        ("since Monday", MONDAY, "since Monday"),
+        ("yesterday", u(1, 5, 22), "since yesterday"),
+        ("3h", u(1, 7, 6), "in the last 3 hours"),
+        ("08:00", u(1, 7, 6), "since 08:00"),
+        ("2026-01-03", u(1, 2, 22), "since 3 January"),
+        ("this week", MONDAY, "this week"),
+        ("overnight", u(1, 6, 16), "overnight"),
+    ],
+)
+def test_parse_since_reads_a_platform_option(text: str, since: datetime, label: str) -> None:
+    window = parse_since(text, NOW, KYIV)
+    assert (window.since, window.label) == (since, label)
+
+
+@pytest.mark.parametrize("text", ["soon", "", "nato", "Monday nato"])
+def test_parse_since_rejects_what_is_no_time(text: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_since(text, NOW, KYIV)
+    assert str(error.value) == (
+        f"I can't read '{text}' as a time; "
+        "try since Monday, yesterday, overnight, 3h, 08:00 or 2026-01-03"
+    )
+
+
+def test_time_words_given_as_one_argument() -> None:
+    rest, window = parse_time_words(["territory", "since Monday"], NOW, KYIV)
+    assert rest == ("territory",) and window is not None and window.since == MONDAY

@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import STAR, Story, Topic
 from bot.services.schedule import local_instant, parse_hhmm, zone
-from bot.topics.match import resolve_topic
+from bot.topics.match import TopicResolution, resolve_topic
 from bot.topics.text import fold
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "TimeWindow",
     "default_window",
     "parse_question",
+    "parse_since",
     "parse_time_words",
 ]
 
@@ -416,7 +417,7 @@ def parse_time_words(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     now = now.astimezone(UTC)
-    words = [w for w in words if w.strip()]
+    words = [part for w in words for part in w.split()]
     keys = [_key(w) for w in words]
     text = " ".join(keys)
     starts: list[int] = []
@@ -443,6 +444,27 @@ def parse_time_words(
         i = j
     rest = tuple(w for n, w in enumerate(words) if n not in taken)
     return rest, window
+
+
+SINCE_EXAMPLES = "since Monday, yesterday, overnight, 3h, 08:00 or 2026-01-03"
+
+
+def parse_since(
+    text: str,
+    now: datetime,
+    tz: ZoneInfo | str,
+    *,
+    last_briefing: datetime | None = None,
+) -> TimeWindow:
+    """A window from a platform's own ``since`` option (Discord's ``/brief whatsnew since:``),
+    where the user may leave out "since": "Monday", "yesterday", "3h", "08:00", "2026-01-03",
+    "this week". Raises ``ValueError`` with examples when the text is no time."""
+    words = _words(text)
+    for prefix in (("since",), (), ("last",)):
+        rest, window = parse_time_words([*prefix, *words], now, tz, last_briefing=last_briefing)
+        if window is not None and not rest:
+            return window
+    raise ValueError(f"I can't read '{text.strip()}' as a time; try {SINCE_EXAMPLES}")
 
 
 def _match_at(text: str, pos: int, ctx: _Ctx) -> tuple[int, TimeWindow] | None:
@@ -538,6 +560,11 @@ def _phrase_at(keys: Sequence[str], i: int, phrases: Sequence[_Phrase]) -> _Phra
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolve(story: Story, word: str) -> TopicResolution:
+    return resolve_topic(story, word)
+
+
 def _strip_possessive(word: str) -> str:
     return word[:-2] if word.casefold().endswith("'s") and len(word) > 3 else word
 
@@ -580,7 +607,7 @@ def _read_topics(words: Sequence[str], story: Story) -> _Reading:
         if key in _STOP or not any(ch.isalnum() for ch in key):
             continue
         bare = _strip_possessive(word)
-        resolution = resolve_topic(story, bare)
+        resolution = _resolve(story, bare)
         if resolution.topic_id is not None:
             reading.topics.append(resolution.topic_id)
             continue
