@@ -149,6 +149,11 @@ PHRASINGS: list[tuple[str, tuple[str, ...], str | None, datetime, datetime, str,
     ("any updates on Yermak's replacement", ("kyiv-politics",), "replacement", DAY, NOW, "in the last 24 hours", False),
     ("this month", (), None, u(12, 31, 22, year=2025), NOW, "this month", True),
     ("since 2025-06-01", (), None, NOW - MAX_LOOKBACK, NOW, "in the last 30 days", True),
+    ("since Monday morning", (), None, u(1, 5, 4), NOW, "since Monday morning", True),
+    ("nato since yesterday evening", ("nato",), None, u(1, 6, 16), NOW, "since yesterday evening", True),
+    ("what did the EU decide on the price cap", ("europe", "sanctions"), None, DAY, NOW, "in the last 24 hours", False),
+    ("What did Zelensky say about Yermak?", ("kyiv-politics",), "Zelensky", DAY, NOW, "in the last 24 hours", False),
+    ("anything on Pokrovsk since the last briefing", (), "Pokrovsk", DAY, NOW, "in the last 24 hours", True),
 ]  # fmt: skip
 
 

@@ -15,6 +15,8 @@ How a question is read, in this order:
    - ``since Monday`` (any weekday, also ``since mon``): from 00:00 local on the most recent such
      day, today if today is that day; ``since last Monday``: a week earlier when today is Monday.
      ``on Monday`` (or a bare ``Monday``): that whole local day.
+     ``since Monday evening`` / ``since yesterday morning``: from 18:00 / 06:00 local that day
+     (afternoon: 12:00).
    - ``today`` / ``so far today`` / ``since midnight``: from 00:00 local today.
    - ``yesterday``: the whole previous local day; ``since yesterday``: from its 00:00 until now.
    - ``this morning``: 00:00 to 12:00 local today (or until now, before noon).
@@ -96,7 +98,8 @@ class TimeWindow:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
     """What a message asks. ``topics`` empty: it names none (scope it to the channel's topics).
-    ``query``: free-text search terms for what it names that is no topic."""
+    ``query``: free-text search terms for what it names that is no topic; with ``topics`` too,
+    search within those topics ("what did Zelensky say about elections")."""
 
     topics: tuple[str, ...]
     query: str | None
@@ -231,10 +234,24 @@ def _r_briefing(m: re.Match[str], c: _Ctx) -> TimeWindow:
     return _since(c, c.last_briefing, "since the last briefing")
 
 
+# "since Monday evening": where each part of a day starts, local.
+_PARTS = {"morning": time(6, 0), "afternoon": time(12, 0), "evening": time(18, 0)}
+_PART = r"(?: (?P<part>morning|afternoon|evening|night))?"
+
+
+def _part(m: re.Match[str]) -> tuple[time, str]:
+    part = m["part"]
+    if not part:
+        return time(0), ""
+    part = "evening" if part == "night" else part
+    return _PARTS[part], f" {part}"
+
+
 def _r_since_weekday(m: re.Match[str], c: _Ctx) -> TimeWindow:
     wd = _WEEKDAYS[m["wd"]]
     day = _weekday_back(c, wd, strictly=bool(m["last"]))
-    return _since(c, c.at(day), f"since {_DAY_NAMES[wd]}")
+    at, said = _part(m)
+    return _since(c, c.at(day, at), f"since {_DAY_NAMES[wd]}{said}")
 
 
 def _r_on_weekday(m: re.Match[str], c: _Ctx) -> TimeWindow:
@@ -251,7 +268,8 @@ def _r_today(m: re.Match[str], c: _Ctx) -> TimeWindow:
 
 
 def _r_since_yesterday(m: re.Match[str], c: _Ctx) -> TimeWindow:
-    return _since(c, c.at(c.today - timedelta(days=1)), "since yesterday")
+    at, said = _part(m)
+    return _since(c, c.at(c.today - timedelta(days=1), at), f"since yesterday{said}")
 
 
 def _r_yesterday(m: re.Match[str], c: _Ctx) -> TimeWindow:
@@ -355,9 +373,9 @@ _RULES: tuple[tuple[re.Pattern[str], _Rule], ...] = tuple(
             r"since (?:the |my |our |your |this )?(?:last |previous )?(?:morning )?briefing",
             _r_briefing,
         ),
-        (rf"(?:since|from) (?P<last>last )?(?P<wd>{_WD_ALL})", _r_since_weekday),
+        (rf"(?:since|from) (?P<last>last )?(?P<wd>{_WD_ALL}){_PART}", _r_since_weekday),
         (rf"(?:(?:on|for) )?(?P<last>last )?(?P<wd>{_WD_FULL})", _r_on_weekday),
-        (r"since yesterday", _r_since_yesterday),
+        (rf"since yesterday{_PART}", _r_since_yesterday),
         (r"(?:(?:from|for|of|on) )?yesterday", _r_yesterday),
         (r"(?:(?:so far )?today(?: so far)?|since midnight|since this morning)", _r_today),
         (r"(?:in |during |from )?this morning", _r_morning),
@@ -493,6 +511,8 @@ _STOP = frozenset(
     tell thank thanks that that's the there there's these thing things this those to today's
     up update updated updates us was we were what what's whats whatsnew when where which who
     with would yo you your
+    morning afternoon evening tonight decide decided decides agree agreed agrees approve
+    approved approves sign signed signs
     """.split()  # noqa: SIM905
 )
 _GREETINGS = frozenset(
