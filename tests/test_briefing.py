@@ -329,3 +329,37 @@ def test_fit_returns_the_full_text_when_it_fits() -> None:
     fitted = fit_for_limit(b, 4000)
     assert fitted.text == render_briefing_text(b)
     assert (fitted.omitted, fitted.development_ids, fitted.links) == (0, b.development_ids, b.links)
+
+
+def test_further_reading_keeps_to_the_window() -> None:
+    reading = [
+        item(None, "FT", "https://ft.example/old", 30, title="Old analysis"),
+        item(None, "FT", "https://ft.example/new", 2, title="New analysis"),
+        item(None, "FT", "https://ft.example/future", -1, title="Not yet"),
+    ]
+    b = brief(["nato"], further_reading=reading)
+    assert [r.link for r in b.further_reading] == ["https://ft.example/new"]
+
+
+def test_a_headline_that_was_all_url_falls_back_to_a_report_title() -> None:
+    bare = dev("bare", ("nato",), "https://spam.example/only-a-link")
+    items = {"bare": [item("bare", "AP", "https://ap.example/b", title="NATO meets in Brussels")]}
+    b = build_briefing([bare], items, ["nato"], NOW, SINCE, KYIV)
+    assert b.entries[0].headline == "NATO meets in Brussels"
+    alone = build_briefing([bare], {}, ["nato"], NOW, SINCE, KYIV)
+    assert alone.entries[0].headline == "(untitled)"
+
+
+def test_a_link_longer_than_the_limit_is_left_out_not_cut() -> None:
+    long_link = "https://example.org/" + "a" * 300
+    d = dev("long", ("nato",), "A headline " * 30, "A summary " * 30)
+    items = {"long": [item("long", "AP", long_link)]}
+    b = build_briefing([d], items, ["nato"], NOW, SINCE, KYIV)
+    for limit in (80, 200):
+        messages = split_for_limit(b, limit)
+        assert all(len(m) <= limit for m in messages)
+        assert not any("https://example.org/" in m for m in messages)
+        assert any("A headline" in m for m in messages)
+    fitted = fit_for_limit(b, 200)
+    assert len(fitted.text) <= 200 and "example.org" not in fitted.text
+    assert fitted.omitted == 1 and fitted.links == ()

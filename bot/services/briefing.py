@@ -149,6 +149,9 @@ def _one_line(text: str, limit: int) -> str:
 def _entry(development: Development, items: Sequence[Item], now: datetime) -> BriefingEntry:
     items = sorted((i for i in items if i.first_seen <= now), key=lambda i: (i.first_seen, i.id))
     headline = _one_line(development.title, HEADLINE_CHARS)
+    if not headline:  # a title that was all URL or markup: the first report's own, else a word
+        titles = (_one_line(i.title, HEADLINE_CHARS) for i in items)
+        headline = next((t for t in titles if t), "(untitled)")
     summary = _one_line(development.summary, SUMMARY_CHARS)
     if fold(summary).rstrip(".…") == fold(headline).rstrip(".…"):
         summary = ""
@@ -244,7 +247,7 @@ def build_briefing(
         until=now,
         since_label=label,
         sections=tuple(sections),
-        further_reading=_further(further_reading, entries, now),
+        further_reading=_further(further_reading, entries, since, now),
         quiet=not entries,
         late=late,
         outlet_count=len(outlets),
@@ -253,14 +256,14 @@ def build_briefing(
 
 
 def _further(
-    items: Iterable[Item], entries: Sequence[BriefingEntry], now: datetime
+    items: Iterable[Item], entries: Sequence[BriefingEntry], since: datetime, now: datetime
 ) -> tuple[ReadingEntry, ...]:
     cited = {link for e in entries for link in e.links}
     shown_developments = {e.development_id for e in entries}
     out: dict[str, ReadingEntry] = {}
     for item in items:
         link = item.cite
-        if not link or link in cited or link in out or item.first_seen > now:
+        if not link or link in cited or link in out or not since <= item.first_seen <= now:
             continue
         if item.development_id is not None and item.development_id in shown_developments:
             continue
