@@ -379,3 +379,8 @@ def test_parse_since_rejects_what_is_no_time(text: str) -> None:
 def test_time_words_given_as_one_argument() -> None:
     rest, window = parse_time_words(["territory", "since Monday"], NOW, KYIV)
     assert rest == ("territory",) and window is not None and window.since == MONDAY
+
+
+def test_a_naive_last_briefing_is_read_as_utc() -> None:
+    q = ask("nato", last_briefing=datetime(2026, 1, 7, 5, 30))
+    assert q.since == u(1, 7, 5, 30)

@@ -373,3 +373,10 @@ def test_held_alerts_fold_into_the_briefing_or_wait_for_the_end_of_quiet_hours()
     assert hold_alert(night, QUIET, KYIV) == Hold(until=u(2026, 1, 6, 5, 0), into_briefing=False)
     assert hold_alert(u(2026, 1, 6, 10, 0), QUIET, KYIV, AT) is None  # noon: send now
     assert hold_alert(night, None, KYIV, AT) is None
+
+
+def test_a_skipped_midnight_starts_the_day_when_the_clocks_jump() -> None:
+    # Chile skips 00:00-01:00 on 2026-09-06: that day starts at 01:00 -03 (04:00 UTC)
+    santiago = ZoneInfo("America/Santiago")
+    assert local_instant(date(2026, 9, 6), time(0), santiago) == u(2026, 9, 6, 4, 0)
+    assert local_instant(date(2026, 9, 7), time(0), santiago) == u(2026, 9, 7, 3, 0)

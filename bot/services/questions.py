@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import STAR, Story, Topic
+from bot.domain import STAR, Story, Topic, utc
 from bot.services.schedule import local_instant, parse_hhmm, zone
 from bot.topics.match import TopicResolution, resolve_topic
 from bot.topics.text import fold
@@ -405,6 +405,7 @@ def default_window(now: datetime, last_briefing: datetime | None = None) -> Time
     """The window of a question that names none: since the last briefing, else 24 hours."""
     now = now.astimezone(UTC)
     if last_briefing is not None:
+        last_briefing = utc(last_briefing)
         return _clamp(TimeWindow(since=last_briefing, until=now, label="since the last briefing"))
     return TimeWindow(since=now - DEFAULT_WINDOW, until=now, label="in the last 24 hours")
 
@@ -443,7 +444,8 @@ def parse_time_words(
     for k in keys:
         starts.append(offset)
         offset += len(k) + 1
-    ctx = _Ctx(now=now, tz=zone(tz), last_briefing=last_briefing)
+    last = utc(last_briefing) if last_briefing is not None else None
+    ctx = _Ctx(now=now, tz=zone(tz), last_briefing=last)
     window: TimeWindow | None = None
     taken: set[int] = set()
     i = 0
@@ -674,6 +676,8 @@ def parse_question(
         raise ValueError("now must be an aware datetime")
     now = now.astimezone(UTC)
     z = zone(tz)
+    if last_briefing is not None:
+        last_briefing = utc(last_briefing)
     words = _words(text)
     rest, window = parse_time_words(words, now, z, last_briefing=last_briefing)
     explicit = window is not None
