@@ -384,3 +384,11 @@ def test_time_words_given_as_one_argument() -> None:
 def test_a_naive_last_briefing_is_read_as_utc() -> None:
     q = ask("nato", last_briefing=datetime(2026, 1, 7, 5, 30))
     assert q.since == u(1, 7, 5, 30)
+
+
+def test_this_morning_asked_in_the_afternoon_ends_at_noon() -> None:
+    afternoon = u(1, 7, 13)  # 15:00 Kyiv
+    q = ask("what happened this morning", afternoon)
+    assert (q.since, q.until) == (MIDNIGHT, u(1, 7, 10))
+    night = ask("overnight", afternoon)
+    assert (night.since, night.until) == (u(1, 6, 16), u(1, 7, 7))  # 18:00 to 09:00 Kyiv
