@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import STAR, Development, Item
-from bot.services.render import join_names, neutralize, scrub, shorten
+from bot.messages import join_names
+from bot.services.render import neutralize, scrub, shorten
 from bot.services.schedule import zone
 from bot.topics.text import fold
 
