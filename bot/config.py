@@ -21,7 +21,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -202,7 +202,7 @@ class SlackSettings:
     http_port: int = 3000
     http_host: str = "0.0.0.0"
     api_url: str | None = None  # the Web API base URL; None: Slack's own
-    manage: ManagePolicy = ManagePolicy()
+    manage: ManagePolicy = field(default_factory=ManagePolicy)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,7 +213,7 @@ class DiscordSettings:
     test_guild: str | None = None  # sync app commands to this guild only (instant)
     sharding: bool = False  # automatic sharding, for bots in very many servers
     api_url: str | None = None  # the REST API base URL (tests, proxies); None: Discord's own
-    manage: ManagePolicy = ManagePolicy(who="managers")
+    manage: ManagePolicy = field(default_factory=lambda: ManagePolicy(who="managers"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,8 +235,8 @@ class Settings:
     secrets: Secrets
     llm: LlmSettings
     embeddings: str = "auto"  # sentence embeddings for clustering: "auto" or "off"
-    slack: SlackSettings = SlackSettings()
-    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
 
     @property
     def db_display(self) -> str:

@@ -78,6 +78,28 @@ class Outlet(Protocol):
         ...
 
 
+class Platform(Protocol):
+    """A chat platform the bot serves (Slack, Discord): its connection and its ``Outlet``.
+
+    The composition root builds one per configured platform, calls ``start`` (which returns once
+    the platform is serving, or raises ``BriefbotError`` with a message naming the fix) and
+    ``stop`` at shutdown. Platform events go to ``services.chat.ChatService``.
+    """
+
+    name: str  # "slack", "discord": the ``ChannelRef.platform`` of its channels
+
+    @property
+    def outlet(self) -> Outlet: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def status(self) -> Mapping[str, Any]:
+        """For ``briefbot status``: connected, mode, workspace or guilds, last_error (JSON-able)."""
+        ...
+
+
 class DeliveryError(Exception):
     """A platform refused or failed a post.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain import STAR, Caller, ChannelRef, Development, ManagePolicy, Source, Story
@@ -149,8 +149,8 @@ class Invocation:
     """A command being run: where, by whom, under which policy."""
 
     channel: ChannelRef
-    caller: Caller = Caller()
-    policy: ManagePolicy = ManagePolicy()
+    caller: Caller = field(default_factory=Caller)
+    policy: ManagePolicy = field(default_factory=ManagePolicy)
 
 
 def _phrase(words: Sequence[str]) -> str:

@@ -9,7 +9,6 @@ after its own terminal escaping. The Slack and Discord adapters render the same 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names
 

@@ -30,8 +30,8 @@ from bot.domain import (
     edit_key,
     update_key,
 )
-from bot.ports import Store, Subscriber, Summarizer, SummaryInput
 from bot.messages import AlertView
+from bot.ports import Store, Subscriber, Summarizer, SummaryInput
 from bot.services.render import render_alert_text
 from bot.topics.language import primary_subtag
 
