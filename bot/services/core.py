@@ -18,7 +18,7 @@ from bot.domain import Source, Story
 from bot.novelty.cluster import Clusterer
 from bot.novelty.embed import Embedder
 from bot.ports import Clock, Fetcher, Outlet, Store, Summarizer
-from bot.services.answers import AnswerWriter, Answerer
+from bot.services.answers import Answerer, AnswerWriter
 from bot.services.chat import ChatService
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
