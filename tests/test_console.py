@@ -67,7 +67,7 @@ def test_round_lines_use_correct_plurals_and_quiet_rounds_say_nothing() -> None:
 
 
 class FailingStore(MemoryStore):
-    async def subscribe(self, ref: ChannelRef, topics: object) -> list[str]:  # type: ignore[override]
+    async def subscribe(self, ref: ChannelRef, topics: object) -> list[str]:
         raise StoreError("database is locked")
 
 
