@@ -208,7 +208,9 @@ async def test_an_update_is_sent_under_its_alert() -> None:
     store, clock = MemoryStore(), ManualClock(T0)
 
     class Threads(FlakyOutlet):
-        threads: list[str | None] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: list[str | None] = []
 
         async def send(self, post: Post, *, thread_id: str | None = None) -> str:
             self.threads.append(thread_id)

@@ -18,6 +18,7 @@ from bot.messages import (
     BriefingView,
     Entry,
     Field,
+    Message,
     Reply,
     message_from_json,
     message_to_json,
@@ -142,7 +143,7 @@ async def test_a_manage_command_is_refused_by_the_table_at_run_time(tmp_path: Pa
 
 
 def test_every_message_survives_storage_as_the_same_value() -> None:
-    messages = [
+    messages: list[Message] = [
         AlertView(
             headline="Envoy meets Putin",
             summary="Five hours of talks.",
