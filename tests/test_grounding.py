@@ -120,9 +120,13 @@ def test_masked_links_keep_their_text_only() -> None:
 @pytest.mark.parametrize(
     "mention", ["@everyone", "@here", "@channel", "<!channel>", "<!here>", "<@U123>", "<@&42>"]
 )
-def test_mentions_are_made_inert(mention: str) -> None:
-    out = clean_markup(f"Alert {mention} now")
-    assert mention not in out and "\u200b" in out
+def test_mentions_are_removed(mention: str) -> None:
+    assert clean_markup(f"Alert {mention} now") == "Alert now"
+
+
+def test_what_looks_like_a_mention_otherwise_is_made_inert() -> None:
+    out = clean_markup("Alert <!sub team> @everyone's")
+    assert "<!" not in out and "\u200b" in out
 
 
 def test_controls_markup_and_bidi_overrides_go() -> None:

@@ -6,8 +6,8 @@ text) when it states a number or a name that no source has:
 
 - links the sources do not carry are removed; masked links (``[text](url)``, Slack's
   ``<url|text>``) keep their text only; HTML tags, code fences and Markdown emphasis go;
-- mass and user mentions (``@everyone``, ``@here``, ``<!channel>``, ``<@U1>``) are made inert and
-  control characters dropped (:func:`bot.services.render.neutralize`);
+- mass and user mentions (``@everyone``, ``@here``, ``<!channel>``, ``<@U1>``) are removed, any
+  other ``@``/``<!`` made inert (:func:`bot.services.render.neutralize`), controls dropped;
 - every number must appear in a source, compared by value: digits, thousands separators (``,``
   ``.`` spaces), decimal commas, scale words (``3.5 million`` = ``3,500,000``) and number words in
   the sources (``five`` = ``5``); units such as ``km`` or ``%`` do not change the value;
@@ -49,6 +49,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 _MASKED_LINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*[^)\s]*\s*\)")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto|ftp)[^|>\s]*)\|([^>\n]*)>", re.IGNORECASE)
 _ANGLE_URL = re.compile(r"<((?:https?|ftp)://[^>\s]*)>", re.IGNORECASE)
+_CHAT_TOKEN = re.compile(r"<[@#!][^<>\s]{0,80}>")
+_MASS_MENTION = re.compile(r"(?<!\w)@(?:everyone|here|channel)\b", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _CODE_FENCE = re.compile(r"```[A-Za-z0-9_-]*")
 _EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
@@ -70,6 +72,8 @@ def clean_markup(text: str, allowed_links: Iterable[str] = ()) -> str:
     text = _MASKED_LINK.sub(r"\1", text)
     text = _SLACK_LINK.sub(r"\2", text)
     text = _ANGLE_URL.sub(r"\1", text)
+    text = _CHAT_TOKEN.sub("", text)  # <!channel>, <@U1>, <#C1>, <@&1>: no place in a summary
+    text = _MASS_MENTION.sub("", text)
     text = _HTML_TAG.sub("", text)
     text = _CODE_FENCE.sub("", text)
     text = _EMPHASIS.sub("", text)
@@ -258,7 +262,8 @@ _OPENERS = frozenset(
     yesterday tomorrow tonight overnight now then both neither either no not one some many most
     several all each every another other such according officials sources reports report talks
     despite amid under over between among if although though because what who which how why
-    new latest separately elsewhere""")
+    new latest separately elsewhere more see read details update breaking analysis first second
+    last next key main""")
 )
 
 
