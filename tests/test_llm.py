@@ -1,7 +1,9 @@
 """The LLM summarizer, answerer and novelty judge, driving the real openai SDK over HTTP against
 a local fake server: every failure ends in the offline text, and nothing unsafe gets through."""
 
+import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -459,3 +461,28 @@ async def test_the_judge_is_unsure_without_known_reports_or_a_reachable_endpoint
     assert await NoveltyJudge(setup.client()).same_event(NEW, []) is None
     setup.server.default = slow(2.0, "SAME")
     assert await NoveltyJudge(setup.client(timeout=0.2)).same_event(NEW, KNOWN) is None
+
+
+# --- concurrency and logs -------------------------------------------------------------------
+
+
+async def test_two_callers_of_one_development_make_one_call(setup: Setup) -> None:
+    setup.server.default = slow(0.2, GOOD)
+    summarizer = setup.summarizer()
+    first, second = await asyncio.gather(summarizer.summarize(DEV), summarizer.summarize(DEV))
+    assert first == second == GOOD
+    assert len(setup.server.requests) == 1
+
+
+async def test_failures_are_logged_without_the_key_or_the_prompt(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    setup.server.then(status(500), raw("not json"), slow(2.0))
+    summarizer = setup.summarizer(api_key="sk-test-SECRET-987654", timeout=0.3)
+    for n in range(1, 4):
+        dev = replace(DEV, items=(replace(ITEMS[0], id=n, development_id=f"dev-{n}"),))
+        assert await summarizer.summarize(dev) == summarize_extractive(dev)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+    assert "HTTP 500" in logged
+    assert "SECRET" not in caplog.text and "Witkoff" not in logged

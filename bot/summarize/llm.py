@@ -206,7 +206,7 @@ class LlmClient:
                     temperature=0,
                     n=1,
                 )
-        except (openai.OpenAIError, TimeoutError, ValueError, TypeError) as e:
+        except Exception as e:  # the SDK's errors, timeouts, a body it cannot parse
             self.breaker.failed()
             log.warning("the LLM call failed: %s", _describe(e))
             return _Outcome(None, ran=False)
