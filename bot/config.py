@@ -21,12 +21,12 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from bot.domain import ConfigError, Source, Story, Topic
+from bot.domain import ConfigError, ManagePolicy, Source, Story, Topic
 from bot.novelty.embed import EMBEDDING_MODES
 
 __all__ = [
@@ -217,6 +217,28 @@ class Secrets:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SlackSettings:
+    """Slack's non-secret settings: ``[slack]`` in bot.toml, the environment winning."""
+
+    mode: str = "socket"  # "socket" (Socket Mode, SLACK_APP_TOKEN) or "http" (Events API)
+    http_port: int = 3000
+    http_host: str = "0.0.0.0"
+    api_url: str | None = None  # the Web API base URL; None: Slack's own
+    manage: ManagePolicy = field(default_factory=ManagePolicy)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscordSettings:
+    """Discord's non-secret settings: ``[discord]`` in bot.toml, the environment winning."""
+
+    application_id: str | None = None
+    test_guild: str | None = None  # sync app commands to this guild only (instant)
+    sharding: bool = False  # automatic sharding, for bots in very many servers
+    api_url: str | None = None  # the REST API base URL (tests, proxies); None: Discord's own
+    manage: ManagePolicy = field(default_factory=lambda: ManagePolicy(who="managers"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything the bot is configured with. Built by :func:`load_settings`."""
 
@@ -235,6 +257,8 @@ class Settings:
     secrets: Secrets
     llm: LlmSettings
     embeddings: str = "auto"  # sentence embeddings for clustering: "auto" or "off"
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
 
     @property
     def db_display(self) -> str:
@@ -278,7 +302,20 @@ def load_settings(
     data = _read_toml(bot_path)
     _reject_secrets(file, data, "")
     root = _Table(
-        file, "", data, ("storage", "polling", "fetch", "posting", "novelty", "console", "llm")
+        file,
+        "",
+        data,
+        (
+            "storage",
+            "polling",
+            "fetch",
+            "posting",
+            "novelty",
+            "console",
+            "llm",
+            "slack",
+            "discord",
+        ),
     )
 
     storage = root.table("storage", ("database",))
@@ -330,6 +367,13 @@ def load_settings(
 
     secrets = env.secrets()
     llm = _llm_settings(root.table("llm", LLM_KEYS), env, secrets)
+    slack = _slack_settings(
+        root.table("slack", ("mode", "http_port", "http_host", "api_url", "manage")), env
+    )
+    discord = _discord_settings(
+        root.table("discord", ("application_id", "test_guild", "sharding", "api_url", "manage")),
+        env,
+    )
 
     if db is not None:
         if not db.strip():
@@ -367,6 +411,8 @@ def load_settings(
         secrets=secrets,
         llm=llm,
         embeddings=embeddings,
+        slack=slack,
+        discord=discord,
     )
 
 
@@ -580,6 +626,65 @@ def _read_env_file(path: Path) -> _DotEnv:
             )
         values[name] = value
     return _DotEnv(file, values)
+
+
+def _manage_policy(table: _Table, default: str) -> ManagePolicy:
+    """``manage``: who may change a channel's subscriptions and briefing."""
+    value = table.data.get("manage", default)
+    choices = ("anyone", "admins", "managers")
+    if isinstance(value, str) and value in choices:
+        return ManagePolicy(who=value)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, str) and v.strip() and len(v) <= 64 for v in value)
+    ):
+        return ManagePolicy(who="users", users=frozenset(v.strip() for v in value))
+    raise table.fail(
+        "manage",
+        '"anyone", "admins", "managers", or a list of user ids such as ["U012AB3CD"]',
+        value,
+    )
+
+
+def _slack_settings(table: _Table, env: _Environment) -> SlackSettings:
+    toml_mode = table.optional_string("mode", single_line=True)
+    if toml_mode is not None and toml_mode not in ("socket", "http"):
+        raise table.fail("mode", '"socket" or "http"', toml_mode)
+    mode = (env.get(ENV_SLACK_MODE) or toml_mode or "socket").lower()
+    if mode not in ("socket", "http"):
+        raise env.fail(ENV_SLACK_MODE, '"socket" or "http"', _show(mode))
+    port = table.integer("http_port", 3000, minimum=1, maximum=65535)
+    if (raw_port := env.get(ENV_SLACK_HTTP_PORT)) is not None:
+        port = int(raw_port)  # checked with the secrets
+    return SlackSettings(
+        mode=mode,
+        http_port=port,
+        http_host=table.string("http_host", "0.0.0.0", single_line=True),
+        api_url=env.url(ENV_SLACK_API_URL) or table.optional_url("api_url"),
+        manage=_manage_policy(table, "anyone"),
+    )
+
+
+def _discord_settings(table: _Table, env: _Environment) -> DiscordSettings:
+    def digits(name: str) -> str | None:
+        value = table.data.get(name)
+        if value is None:
+            return None
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(text, str) or not _DIGITS.fullmatch(text):
+            raise table.fail(name, "a Discord id (digits only)", value)
+        return text
+
+    sharding = table.optional_bool("sharding")
+    return DiscordSettings(
+        application_id=env.digits(ENV_DISCORD_APPLICATION_ID, "a Discord id")
+        or digits("application_id"),
+        test_guild=env.digits(ENV_DISCORD_TEST_GUILD, "a Discord guild id") or digits("test_guild"),
+        sharding=bool(sharding),
+        api_url=table.optional_url("api_url"),
+        manage=_manage_policy(table, "managers"),
+    )
 
 
 def _llm_settings(table: _Table, env: _Environment, secrets: Secrets) -> LlmSettings:

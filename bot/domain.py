@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.messages import Message
+
 STAR = "*"  # the whole story, as a subscription
 
 
@@ -188,6 +190,7 @@ class Channel:
     timezone: str = "UTC"
     briefing_time: str | None = None  # "HH:MM" local
     paused: bool = False
+    pause_reason: str | None = None  # why delivery to it stopped ("the bot was removed", …)
 
 
 class PostKind(enum.StrEnum):
@@ -218,6 +221,8 @@ class Post:
     topics: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # every link the post stands on, shown ones first
     edit_of: str | None = None  # key of an earlier post whose message this one replaces
+    thread_of: str | None = None  # key of an earlier post under whose message this one replies
+    message: Message | None = None  # the neutral message ``text`` was rendered from
     state: PostState = PostState.PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
@@ -245,6 +250,45 @@ def briefing_key(channel: ChannelRef, local_date: str) -> str:
 
 def answer_key(channel: ChannelRef, question_id: str) -> str:
     return f"answer:{channel.key}:{question_id}"
+
+
+# --- who may change a channel ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Caller:
+    """Who typed the command, as the platform told the adapter."""
+
+    user: str = ""
+    admin: bool = False  # a workspace admin or owner (Slack), an administrator (Discord)
+    manager: bool = False  # may manage the channel (Discord's Manage Channels)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManagePolicy:
+    """Who may run the commands that change a channel (``Permission.MANAGE``):
+    ``anyone``, ``admins``, ``managers`` (admins too), or only the listed user ids."""
+
+    who: str = "anyone"
+    users: frozenset[str] = frozenset()
+
+    def allows(self, caller: Caller) -> bool:
+        if caller.user and caller.user in self.users:
+            return True
+        if self.who == "anyone":
+            return True
+        if self.who == "admins":
+            return caller.admin
+        if self.who == "managers":
+            return caller.admin or caller.manager
+        return False  # "users": the list alone
+
+    def describe(self) -> str:
+        return {
+            "anyone": "anyone in the channel",
+            "admins": "workspace admins",
+            "managers": "people who may manage this channel",
+        }.get(self.who, "the users listed in bot.toml")
 
 
 # --- topics -----------------------------------------------------------------------------------

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain import (
     Channel,
@@ -56,29 +56,90 @@ class Summarizer(Protocol):
 
 
 class Outlet(Protocol):
-    """Delivers posts to one platform (the console, the replay file, Slack, Discord)."""
+    """Delivers posts to one platform (the console, the replay file, Slack, Discord).
+
+    An outlet renders ``post.message`` (the neutral value) its own way, falling back to
+    ``post.text`` for a post stored before messages were; it paces itself to the platform's
+    limits. ``ready`` is False while the platform is not connected: its posts then stay pending.
+    """
 
     platform: str
 
-    async def send(self, post: Post) -> str:
-        """Post a new message; return the platform's message id. Raise ``DeliveryError``."""
+    @property
+    def ready(self) -> bool: ...
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
+        """Post a new message (under ``thread_id``'s message when given); return the platform's
+        message id. Raise ``DeliveryError``."""
         ...
 
     async def edit(self, post: Post, message_id: str) -> None:
-        """Replace the text of an earlier message with ``post``'s. Raise ``DeliveryError``."""
+        """Replace an earlier message with ``post``'s current view. Raise ``DeliveryError``."""
+        ...
+
+
+class Platform(Protocol):
+    """A chat platform the bot serves (Slack, Discord): its connection and its ``Outlet``.
+
+    The composition root builds one per configured platform, calls ``start`` (which returns once
+    the platform is serving, or raises ``BriefbotError`` with a message naming the fix) and
+    ``stop`` at shutdown. Platform events go to ``services.chat.ChatService``.
+    """
+
+    name: str  # "slack", "discord": the ``ChannelRef.platform`` of its channels
+
+    @property
+    def outlet(self) -> Outlet: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def status(self) -> Mapping[str, Any]:
+        """For ``briefbot status``: connected, mode, workspace or guilds, last_error (JSON-able)."""
         ...
 
 
 class DeliveryError(Exception):
-    """A platform refused or failed a post. ``retry_after`` (seconds) when it said when to retry;
-    ``permanent`` when retrying cannot help (the channel is gone, the bot was removed)."""
+    """A platform refused or failed a post.
+
+    - ``retry_after`` (seconds) when it said when to retry;
+    - ``permanent`` when retrying this post cannot help (a message too large, a bad request);
+    - ``gone`` when the post's message was deleted by a person (an edit then gives up quietly);
+    - ``pause`` with a reason when the channel (``scope="channel"``) or the whole workspace
+      (``scope="workspace"``) cannot take posts until something changes (the bot was removed,
+      the channel archived, the app uninstalled): its subscriptions pause and the post waits;
+    - ``uncertain`` when the request may have reached the platform (a timeout after sending):
+      the outlet looks for the post's key in the channel before it sends again.
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        gone: bool = False,
+        pause: str | None = None,
+        scope: str = "channel",
+        uncertain: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.gone = gone
+        self.pause = pause
+        self.scope = scope
+        self.uncertain = uncertain
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeState:
+    """What a running part of the bot last wrote about itself (``Store.save_runtime``)."""
+
+    name: str  # "process", "platform:slack", …
+    value: Mapping[str, Any]
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +286,11 @@ class Store(Protocol):
         """Pending posts whose next attempt is due, oldest first (by id)."""
         ...
 
+    async def pending_heads(self, *, per_channel: int, limit: int) -> list[Post]:
+        """The first ``per_channel`` pending posts of every channel (due or not), oldest first,
+        at most ``limit`` in all: one channel's long queue never hides the others."""
+        ...
+
     async def mark_delivered(self, key: str, *, message_id: str, at: datetime) -> None: ...
 
     async def mark_attempt_failed(
@@ -242,6 +308,21 @@ class Store(Protocol):
     async def outbox_depth(self) -> int:
         """How many posts are pending."""
         ...
+
+    async def set_paused(
+        self, *, platform: str, workspace: str, channel: str | None, reason: str | None
+    ) -> list[ChannelRef]:
+        """Pause (``reason`` given) or resume (``reason`` None) a workspace's known channels, or
+        one of them; returns the channels whose state changed. Their subscriptions stay."""
+        ...
+
+    async def paused_channels(self) -> list[Channel]: ...
+
+    async def save_runtime(self, name: str, value: Mapping[str, Any], *, at: datetime) -> None:
+        """Record what a running part says about itself (JSON-able values)."""
+        ...
+
+    async def runtime(self) -> dict[str, RuntimeState]: ...
 
     async def stats(self) -> dict[str, int]:
         """Counts for ``briefbot status``: ``sources``, ``items``, ``developments``,

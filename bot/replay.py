@@ -334,7 +334,9 @@ class JsonLinesOutlet:
         self._stats.posts += 1
         self._stats.by_kind[post.kind.value] = self._stats.by_kind.get(post.kind.value, 0) + 1
 
-    async def send(self, post: Post) -> str:
+    ready = True
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         self._write(post)
         self._count += 1
         return str(self._count)

@@ -29,7 +29,9 @@ class FlakyOutlet:
         self.sent: list[tuple[str, str]] = []
         self.edits: list[tuple[str, str]] = []
 
-    async def send(self, post: Post) -> str:
+    ready = True
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         left = self.failures.get(post.channel.channel, 0)
         if left:
             self.failures[post.channel.channel] = left - 1

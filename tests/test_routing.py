@@ -31,7 +31,9 @@ class RecordingOutlet:
         self.sent: list[tuple[datetime, Post]] = []
         self.edits: list[tuple[datetime, str, Post]] = []
 
-    async def send(self, post: Post) -> str:
+    ready = True
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         self.sent.append((self.clock.now(), post))
         return f"m{len(self.sent)}"
 

@@ -158,6 +158,6 @@ async def test_a_failing_source_is_reported_not_fatal(tmp_path: Path) -> None:
         bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen))
         await screen.wait_for("1 failing")
         typed.write("sources\n")
-        await screen.wait_for("failing (1×)")
+        await screen.wait_for("failing (1 failure)")
     async with asyncio.timeout(10):
         assert await bot == 0

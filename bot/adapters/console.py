@@ -72,7 +72,9 @@ class ConsoleOutlet:
     def _print(self, header: str, text: str) -> None:
         self._terminal.show(f"\n── {header} ──\n{text}")
 
-    async def send(self, post: Post) -> str:
+    ready = True
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         self._count += 1
         stamp = self._clock.now().strftime("%a %d %b %H:%M UTC")
         self._print(f"{_LABEL[post.kind]} · {stamp} · #{self._count}", post.text)

@@ -1,33 +1,108 @@
-"""The platform-neutral command language: the console types it, Slack's ``/brief`` and Discord's
-``/brief`` group will speak it too. Parsing is pure; ``CommandService`` carries commands out.
+"""The platform-neutral command language, as one table and as values.
+
+``COMMANDS`` is the one list of commands: help, the console, Slack's ``/brief`` and Discord's
+``/brief`` group are all built from it, and ``CommandService.execute`` checks its permissions at
+run time. Parsing text gives a typed ``Command``; executing one gives a ``Reply`` value that each
+adapter renders its own way. Nothing here returns text an adapter would have to parse.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain import STAR, ChannelRef, Development, Source, Story
+from bot.domain import STAR, Caller, ChannelRef, Development, ManagePolicy, Source, Story
+from bot.messages import Entry, Field, Reply, error_reply, plural
 from bot.ports import Clock, Store
-from bot.services.render import join_names, neutralize, scrub, shorten
+from bot.services.render import render_reply_text, shorten
 from bot.topics.match import resolve_topic
 
-VERBS = ("subscribe", "unsubscribe", "topics", "subscriptions", "whatsnew", "sources", "help")
-_SYNONYMS = {
-    "sub": "subscribe",
-    "follow": "subscribe",
-    "unsub": "unsubscribe",
-    "unfollow": "unsubscribe",
-    "subs": "subscriptions",
-    "list": "subscriptions",
-    "new": "whatsnew",
-    "news": "whatsnew",
-    "latest": "whatsnew",
-    "feeds": "sources",
-    "?": "help",
-}
+
+class Permission(enum.StrEnum):
+    ANYONE = "anyone"  # anyone in the channel may run it
+    MANAGE = "manage"  # changes the channel: needs the rights the deployment configures
+
+
+class ArgKind(enum.StrEnum):
+    TOPICS = "topics"  # one or more topic ids, names or aliases, or *
+    TOPIC = "topic"  # an optional topic (autocompleted where the platform can)
+    TEXT = "text"  # free words (a question, a time)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArgSpec:
+    name: str
+    kind: ArgKind
+    required: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandSpec:
+    verb: str
+    summary: str
+    args: tuple[ArgSpec, ...] = ()
+    permission: Permission = Permission.ANYONE
+    private: bool = False  # the reply is for the asker only (ephemeral where the platform can)
+    synonyms: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        parts = [self.verb]
+        for arg in self.args:
+            shown = "<topic…|*>" if arg.kind is ArgKind.TOPICS else f"[{arg.name}]"
+            parts.append(shown if arg.required or arg.kind is ArgKind.TOPICS else f"[{arg.name}]")
+        return " ".join(parts)
+
+
+_TOPICS = ArgSpec(
+    name="topics", kind=ArgKind.TOPICS, required=True, help="topic ids, or * for the whole story"
+)
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        verb="subscribe",
+        summary="follow topics (or * for the whole story) in this channel",
+        args=(_TOPICS,),
+        permission=Permission.MANAGE,
+        private=True,
+        synonyms=("sub", "follow"),
+    ),
+    CommandSpec(
+        verb="unsubscribe",
+        summary="stop following them",
+        args=(_TOPICS,),
+        permission=Permission.MANAGE,
+        private=True,
+        synonyms=("unsub", "unfollow"),
+    ),
+    CommandSpec(verb="topics", summary="the topics you can follow", private=True),
+    CommandSpec(
+        verb="subscriptions",
+        summary="what this channel follows",
+        private=True,
+        synonyms=("subs", "list"),
+    ),
+    CommandSpec(
+        verb="whatsnew",
+        summary="recent developments, newest first, with links",
+        args=(ArgSpec(name="topic", kind=ArgKind.TOPIC, help="a topic; all of them if left out"),),
+        synonyms=("new", "news", "latest"),
+    ),
+    CommandSpec(
+        verb="sources",
+        summary="the feeds the bot reads and their health",
+        private=True,
+        synonyms=("feeds",),
+    ),
+    CommandSpec(verb="help", summary="this list", private=True, synonyms=("?",)),
+)
+SPECS = {spec.verb: spec for spec in COMMANDS}
+VERBS = tuple(SPECS)
+_SYNONYMS = {synonym: spec.verb for spec in COMMANDS for synonym in spec.synonyms}
 # Leading words a user or platform may put before the command.
 _PREFIX = re.compile(r"^\s*(?:/brief\b|@briefbot\b|<@[!&]?[A-Za-z0-9]+>|briefbot\b)[\s,:]*", re.I)
 _WHATS_NEW = re.compile(r"^what(?:'|’)?s\s+new\b\s*(?:on|about|in|for)?\s*", re.I)
@@ -53,27 +128,36 @@ def parse_command(text: str) -> Command:
         return Command(verb="help")
     head = words[0].casefold()
     head = _SYNONYMS.get(head, head)
-    if head not in VERBS:
+    if head not in SPECS:
         return Command(verb="help", unknown=shorten(" ".join(words), 80))
     return Command(verb=head, args=tuple(words[1 : MAX_ARGS + 1]))
 
 
-HELP = """\
-Commands:
-  subscribe <topic…|*>    follow topics (or * for the whole story) in this channel
-  unsubscribe <topic…|*>  stop following them
-  topics                  the topics you can follow
-  subscriptions           what this channel follows
-  whatsnew [topic]        recent developments, newest first, with links
-  sources                 the feeds the bot reads and their health
-  help                    this list"""
+def help_reply(*, console: bool = False) -> Reply:
+    """The command list, from the table; the console adds ``quit``."""
+    fields = [Field(name=spec.usage, value=spec.summary) for spec in COMMANDS]
+    if console:
+        fields.append(Field(name="quit", value="stop the bot (Ctrl-D does too)"))
+    return Reply(title="Commands:", fields=tuple(fields), private=True)
+
+
+# --- who may run what -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """A command being run: where, by whom, under which policy."""
+
+    channel: ChannelRef
+    caller: Caller = field(default_factory=Caller)
+    policy: ManagePolicy = field(default_factory=ManagePolicy)
 
 
 def _phrase(words: Sequence[str]) -> str:
     return " ".join(w.casefold().strip(".,;:!?") for w in words)
 
 
-def _ago(then: datetime, now: datetime) -> str:
+def ago(then: datetime, now: datetime) -> str:
     seconds = max(int((now - then).total_seconds()), 0)
     if seconds < 90:
         return "just now"
@@ -100,12 +184,35 @@ class CommandService:
                 if " " in key:
                     self._names.setdefault(key, topic.id)
 
+    @property
+    def story(self) -> Story:
+        return self._story
+
     async def handle(self, channel: ChannelRef, text: str) -> str:
-        command = parse_command(text)
+        """Parse, run and render as plain text (the console and tests)."""
+        reply = await self.execute(Invocation(channel=channel), parse_command(text))
+        return render_reply_text(reply)
+
+    async def execute(self, invocation: Invocation, command: Command) -> Reply:
+        """Carry out ``command``; the reply is a value each adapter renders."""
+        spec = SPECS.get(command.verb, SPECS["help"])
+        if spec.permission is Permission.MANAGE and not invocation.policy.allows(invocation.caller):
+            return error_reply(
+                f"Only {invocation.policy.describe()} may change what this channel follows.",
+                "Ask one of them, or type `subscriptions` to see what it follows now.",
+            )
+        channel = invocation.channel
         if command.verb == "help":
             if command.unknown:
-                return f"I don't know the command “{neutralize(command.unknown)}”.\n{HELP}"
-            return HELP
+                base = help_reply(console=channel.platform == "console")
+                return Reply(
+                    title=f"I don't know the command “{command.unknown}”.",
+                    lines=("Commands:",),
+                    fields=base.fields,
+                    error=True,
+                    private=True,
+                )
+            return help_reply(console=channel.platform == "console")
         if command.verb == "topics":
             return self._topics()
         if command.verb == "subscriptions":
@@ -116,31 +223,43 @@ class CommandService:
             return await self._whatsnew(command.args)
         return await self._sources()
 
-    def _topics(self) -> str:
-        lines = [f"Topics of “{self._story.name}” (subscribe with: subscribe <id>, or * for all):"]
-        for topic in self._story.topics:
-            lines.append(f"  {topic.id:<20} {topic.description}")
-        return "\n".join(lines)
-
-    async def _subscriptions(self, channel: ChannelRef) -> str:
-        topics = await self._store.subscriptions(channel)
-        if not topics:
-            return "This channel follows nothing yet. Try: subscribe nato (or subscribe * for all)."
-        return "This channel follows: " + ", ".join(
-            "* (the whole story)" if t == STAR else t for t in topics
+    def _topics(self) -> Reply:
+        return Reply(
+            title=f"Topics of “{self._story.name}” (subscribe with: subscribe <id>, or * for all):",
+            fields=tuple(Field(name=t.id, value=t.description) for t in self._story.topics),
+            private=True,
         )
 
-    def _resolve(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
+    async def _subscriptions(self, channel: ChannelRef) -> Reply:
+        topics = await self._store.subscriptions(channel)
+        if not topics:
+            return Reply(
+                lines=("This channel follows nothing yet.",),
+                suggestion="Try: subscribe nato (or subscribe * for all).",
+                private=True,
+            )
+        return Reply(
+            lines=(
+                "This channel follows: "
+                + ", ".join("* (the whole story)" if t == STAR else t for t in topics),
+            ),
+            private=True,
+        )
+
+    def resolve(self, words: Sequence[str]) -> tuple[list[str], list[str]]:
         """Topic ids for ``words`` and error lines for the words that are not topics. A topic
         may be named in several words ("security guarantees", "politics in Kyiv"): the longest
         run of words that is a topic's id, name or alias wins; a single word may also be an
-        inflected or misspelt form (``resolve_topic``)."""
+        inflected or misspelt form (``resolve_topic``). Connectives ("and", "or") are skipped."""
         ids: list[str] = []
         errors: list[str] = []
         start = 0
         while start < len(words):
             if words[start].casefold() in (STAR, "all", "everything"):
                 ids.append(STAR)
+                start += 1
+                continue
+            if words[start].casefold() in ("and", "or", "&", "+") and start > 0:
                 start += 1
                 continue
             for end in range(len(words), start + 1, -1):
@@ -158,17 +277,18 @@ class CommandService:
                     hint = (
                         f" Did you mean {resolution.suggestion}?" if resolution.suggestion else ""
                     )
-                    errors.append(f"Unknown topic “{neutralize(shorten(word, 40))}”.{hint}")
+                    errors.append(f"Unknown topic “{shorten(word, 40)}”.{hint}")
                 start += 1
         return list(dict.fromkeys(ids)), errors
 
     def _known_topics(self) -> str:
         return "Known topics: " + ", ".join(self._story.topic_ids()) + ", or * for all."
 
-    async def _subscribe(self, channel: ChannelRef, command: Command) -> str:
+    async def _subscribe(self, channel: ChannelRef, command: Command) -> Reply:
+        spec = SPECS[command.verb]
         if not command.args:
-            return f"Which topics? Usage: {command.verb} <topic…|*>\n{self._known_topics()}"
-        ids, errors = self._resolve(command.args)
+            return error_reply(f"Which topics? Usage: {spec.usage}", self._known_topics())
+        ids, errors = self.resolve(command.args)
         lines: list[str] = []
         if ids and command.verb == "subscribe":
             added = await self._store.subscribe(channel, ids)
@@ -185,56 +305,66 @@ class CommandService:
             if missing:
                 lines.append("Was not following " + ", ".join(missing) + ".")
         lines.extend(errors)
-        if errors:
-            lines.append(self._known_topics())
-        return "\n".join(lines)
+        return Reply(
+            lines=tuple(lines),
+            error=bool(errors) and not ids,
+            suggestion=self._known_topics() if errors else None,
+            private=True,
+        )
 
-    async def _whatsnew(self, words: Sequence[str]) -> str:
+    async def _whatsnew(self, words: Sequence[str]) -> Reply:
         words = list(words)
         while words and words[0].casefold() in ("on", "about", "in", "the", "for"):
             words.pop(0)
-        topic = STAR
+        topics = [STAR]
         if words:
-            ids, errors = self._resolve(words)
+            ids, errors = self.resolve(words)
             if errors:
-                return "\n".join([*errors, self._known_topics()])
-            topic = ids[0]
-        developments = await self._store.recent_developments(
-            topic=topic, since=None, limit=self._limit
-        )
-        label = "the whole story" if topic == STAR else topic
+                return error_reply(" ".join(errors), self._known_topics(), private=False)
+            topics = ids if STAR not in ids else [STAR]
+        found: dict[str, Development] = {}
+        for topic in topics:
+            for development in await self._store.recent_developments(
+                topic=topic, since=None, limit=self._limit
+            ):
+                found.setdefault(development.id, development)
+        developments = sorted(found.values(), key=lambda d: d.first_seen, reverse=True)
+        developments = developments[: self._limit]
+        label = "the whole story" if topics == [STAR] else " and ".join(topics)
         if not developments:
-            return f"Nothing on {label} yet. The bot reports what it reads from now on."
+            return Reply(
+                lines=(f"Nothing on {label} yet. The bot reports what it reads from now on.",)
+            )
         now = self._clock.now()
-        lines = [f"What's new on {label}, newest first:"]
-        for development in developments:
-            lines.extend(await self._development_lines(development, now))
-        return "\n".join(lines)
+        entries = [await self._entry(d, now) for d in developments]
+        return Reply(title=f"What's new on {label}, newest first:", entries=tuple(entries))
 
-    async def _development_lines(self, development: Development, now: datetime) -> list[str]:
+    async def _entry(self, development: Development, now: datetime) -> Entry:
         items = await self._store.get_items(development.item_ids)
-        outlets = list(dict.fromkeys(i.source_name for i in items))
-        head = f"• {scrub(development.title)} ({_ago(development.first_seen, now)}"
-        head += f"; {neutralize(join_names(outlets))})" if outlets else ")"
-        lines = [head]
+        outlets = tuple(dict.fromkeys(i.source_name for i in items))
         link = next((i.cite for i in items if i.cite), None)
-        if link:
-            lines.append(f"  {neutralize(link)}")
-        return lines
+        return Entry(
+            headline=development.title,
+            outlets=outlets,
+            links=(link,) if link else (),
+            when=ago(development.first_seen, now),
+            topics=development.topics,
+            development_id=development.id,
+        )
 
-    async def _sources(self) -> str:
+    async def _sources(self) -> Reply:
         sources: list[Source] = await self._store.list_sources()
         if not sources:
-            return "No sources are configured (config/sources.toml)."
+            return Reply(lines=("No sources are configured (config/sources.toml).",), private=True)
         now = self._clock.now()
-        lines = [f"{len(sources)} sources:"]
+        fields: list[Field] = []
         for source in sources:
             state = await self._store.get_poll_state(source.id)
             if state.last_error:
-                health = f"failing ({state.failures}×): {state.last_error}"
+                health = f"failing ({plural(state.failures, 'failure')}): {state.last_error}"
             elif state.last_ok_at is not None:
-                health = f"ok, read {_ago(state.last_ok_at, now)}"
+                health = f"ok, read {ago(state.last_ok_at, now)}"
             else:
                 health = "not polled yet"
-            lines.append(f"  {source.id:<24} {source.name} — {health}")
-        return "\n".join(lines)
+            fields.append(Field(name=source.id, value=f"{source.name} — {health}"))
+        return Reply(title=f"{plural(len(sources), 'source')}:", fields=tuple(fields), private=True)

@@ -1,15 +1,16 @@
 """Rendering posts as plain text (pure). Feed text is untrusted: it is scrubbed of mass mentions,
 user mentions and URLs before it reaches any message; links come only from the items' own links.
 
-The console and the replay show this text as is; the Slack and Discord adapters will render the
-same ``AlertView`` into Block Kit and embeds.
+This is the plain-text platform: the replay shows this text as is and the console shows it
+after its own terminal escaping. The Slack and Discord adapters render the same values
+(``bot.messages``) into Block Kit and embeds, with their own escaping.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+
+from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names
 
 _URL = re.compile(r"(?:https?|ftp|file)://\S+|www\.\S+\.\S+", re.IGNORECASE)
 _ZWSP = "\u200b"
@@ -54,41 +55,6 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
-def join_names(names: Sequence[str], *, most: int = 3) -> str:
-    """ "A", "A and B", "A, B and C", "A, B, C and 2 more"."""
-    names = list(dict.fromkeys(names))
-    if len(names) <= 1:
-        return "".join(names)
-    if len(names) <= most:
-        return ", ".join(names[:-1]) + " and " + names[-1]
-    return ", ".join(names[:most]) + f" and {len(names) - most} more"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlertView:
-    """A platform-neutral alert or update: the adapters render it their own way."""
-
-    headline: str
-    summary: str
-    outlets: tuple[str, ...]  # distinct outlet names, first reporter first
-    links: tuple[str, ...]  # every item link, first reporter first
-    topics: tuple[str, ...]
-    is_update: bool = False
-    max_links: int = 3
-
-    @property
-    def shown_links(self) -> tuple[str, ...]:
-        return tuple(link for link in self.links if link)[: self.max_links]
-
-    @property
-    def coverage(self) -> str:
-        n = len(self.outlets)
-        verb = "Now reported by" if self.is_update else "Reported by"
-        if n == 1:
-            return f"{verb} {self.outlets[0]} (1 outlet so far)"
-        return f"{verb} {join_names(self.outlets)} ({n} outlets)"
-
-
 def render_alert_text(view: AlertView) -> str:
     """An alert: headline, summary, coverage and topics, links. An update says what grew: the
     headline, the coverage now, and the newest reports' links first; the summary was in the
@@ -106,3 +72,61 @@ def render_alert_text(view: AlertView) -> str:
     if hidden > 0:
         lines.append(f"  and {hidden} more")
     return "\n".join(lines)
+
+
+def _entry_lines(entry: Entry, *, bullet: str = "•") -> list[str]:
+    head = f"{bullet} {scrub(entry.headline)}"
+    details = [d for d in (entry.when, neutralize(join_names(entry.outlets))) if d]
+    if details:
+        head += f" ({'; '.join(details)})"
+    lines = [head]
+    if entry.summary and entry.summary != entry.headline:
+        lines.append(f"  {scrub(entry.summary)}")
+    lines.extend(f"  {neutralize(link)}" for link in entry.links)
+    return lines
+
+
+def render_reply_text(reply: Reply) -> str:
+    """A reply as plain text: title, sentences, aligned fields, developments with their links,
+    the suggestion. User and feed text in it is made inert."""
+    lines: list[str] = []
+    if reply.title:
+        lines.append(plain(reply.title))
+    lines.extend(plain(line) for line in reply.lines)
+    width = max((len(f.name) for f in reply.fields), default=0)
+    width = min(max(width, 20), 28)
+    for f in reply.fields:
+        lines.append(f"  {plain(f.name):<{width}} {plain(f.value)}")
+    for entry in reply.entries:
+        lines.extend(_entry_lines(entry))
+    if reply.suggestion:
+        lines.append(plain(reply.suggestion))
+    if reply.footer:
+        lines.append(plain(reply.footer))
+    return "\n".join(lines)
+
+
+def render_briefing_text(view: BriefingView) -> str:
+    lines = [plain(view.title) + (" (late)" if view.late else ""), plain(view.top_line)]
+    for section in view.sections:
+        lines.append("")
+        lines.append(plain(section.title))
+        for entry in section.entries:
+            lines.extend(_entry_lines(entry))
+        if section.more:
+            lines.append(f"  and {section.more} more")
+    if view.further_reading:
+        lines.append("")
+        lines.append("Further reading")
+        for entry in view.further_reading:
+            lines.extend(_entry_lines(entry))
+    return "\n".join(lines)
+
+
+def render_text(message: Message) -> str:
+    """Any message as the plain-text platform shows it."""
+    if isinstance(message, AlertView):
+        return render_alert_text(message)
+    if isinstance(message, Reply):
+        return render_reply_text(message)
+    return render_briefing_text(message)

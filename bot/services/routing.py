@@ -30,8 +30,9 @@ from bot.domain import (
     edit_key,
     update_key,
 )
+from bot.messages import AlertView
 from bot.ports import Store, Subscriber, Summarizer, SummaryInput
-from bot.services.render import AlertView, render_alert_text
+from bot.services.render import render_alert_text
 from bot.topics.language import primary_subtag
 
 
@@ -131,11 +132,13 @@ class Router:
                 development = await self._summarized(development, listed)
                 view = self._view(development, listed, items)
             topics = self._topics(development, subscriber)
+            channel_view = replace(view, topics=topics)
             post = Post(
                 key=alert_key(ref, development.id),
                 channel=ref,
                 kind=PostKind.ALERT,
-                text=render_alert_text(replace(view, topics=topics)),
+                text=render_alert_text(channel_view),
+                message=channel_view,
                 created_at=now,
                 development_id=development.id,
                 developments=(development.id,),
@@ -192,16 +195,28 @@ class Router:
                 view = replace(self._view(development, listed, items), is_update=True)
             # The newest reports first: they are what the update is about.
             newest = [link for link in reversed(view.links) if link not in shown]
+            outlets_then = {outlet(i) for i in then}
+            languages_then = {primary_subtag(i.language) for i in then}
             channel_view = replace(
                 view,
                 links=tuple(dict.fromkeys([*newest, *view.links])),
                 topics=self._topics(development, subscriber),
+                new_outlets=tuple(o for o in view.outlets if o not in outlets_then),
+                new_languages=tuple(
+                    dict.fromkeys(
+                        lang
+                        for i in items
+                        if (lang := primary_subtag(i.language)) and lang not in languages_then
+                    )
+                ),
             )
             post = Post(
                 key=update_key(ref, development.id, 1),
                 channel=ref,
                 kind=PostKind.UPDATE,
                 text=render_alert_text(channel_view),
+                message=channel_view,
+                thread_of=alert.key,
                 created_at=now,
                 development_id=development.id,
                 developments=(development.id,),
@@ -217,34 +232,66 @@ class Router:
     # --- quiet edits ------------------------------------------------------------------------
 
     async def edited(self, item: Item, now: datetime) -> int:
-        """An entry changed at its source: where an alert showed it, edit that alert in place
-        (no new message). Returns how many edits were queued."""
+        """An entry changed at its source: where a message shows it, edit that message in place
+        (no new message). A message has one current view (its alert, then its update, then its
+        edits), and the edit is decided on that view, so an edit after an update keeps the
+        update's coverage. Returns how many edits were queued."""
         if item.development_id is None:
             return 0
         development = await self._store.get_development(item.development_id)
         if development is None or not development.summary:
             return 0  # never alerted: nothing to correct
         items = await self._store.get_items(development.item_ids)
-        texts: dict[frozenset[str], tuple[Development, AlertView]] = {}
+        summaries: dict[frozenset[str], Development] = {}
         queued = 0
         for subscriber in await self._subscribers(development):
             ref = subscriber.channel.ref
             posts = await self._store.posts_for_development(ref, development.id)
             alert = next((p for p in posts if p.kind is PostKind.ALERT and p.edit_of is None), None)
-            if alert is None or item.cite not in alert.sources:
+            if alert is None:
                 continue
-            # The alert as it would read today, from the same entries it was made of.
-            shown = frozenset(alert.sources)
-            if shown not in texts:
-                then = self._listed([i for i in items if i.cite in shown])
+            views = [
+                p
+                for p in posts
+                if p.key == alert.key
+                or p.edit_of == alert.key
+                or (p.kind is PostKind.UPDATE and p.thread_of == alert.key)
+            ]
+            latest = views[-1]
+            if item.cite not in latest.sources:
+                continue
+            # The summary stands on the alert's own entries, as they read today.
+            first = frozenset(alert.sources)
+            if first not in summaries:
+                then = self._listed([i for i in items if i.cite in first])
                 if not then:
                     continue
-                fresh = await self._summarized(replace(development, summary=""), then, save=False)
-                texts[shown] = (fresh, self._view(fresh, then, then))
-            fresh, view = texts[shown]
-            text = render_alert_text(replace(view, topics=alert.topics))
-            latest = [p for p in posts if p.key == alert.key or p.edit_of == alert.key][-1]
-            if text == latest.text:
+                summaries[first] = await self._summarized(
+                    replace(development, summary=""), then, save=False
+                )
+            fresh = summaries[first]
+            shown = set(latest.sources)
+            current = [i for i in items if i.cite in shown]
+            listed = self._listed(current)
+            if not listed:
+                continue
+            view = self._view(fresh, listed, current)
+            base = latest.message if isinstance(latest.message, AlertView) else None
+            if base is not None:
+                view = replace(
+                    view,
+                    links=latest.sources,
+                    topics=base.topics,
+                    is_update=base.is_update,
+                    new_outlets=base.new_outlets,
+                    new_languages=base.new_languages,
+                )
+                if view == base:
+                    continue
+            else:
+                view = replace(view, topics=alert.topics)
+            text = render_alert_text(view)
+            if base is None and text == latest.text:
                 continue
             # Numbered, so that a text the entry had before (A, B, then A again) is edited again.
             number = sum(1 for p in posts if p.edit_of == alert.key) + 1
@@ -255,11 +302,12 @@ class Router:
                 channel=ref,
                 kind=PostKind.ALERT,
                 text=text,
+                message=view,
                 created_at=now,
                 development_id=development.id,
                 developments=(development.id,),
-                topics=alert.topics,
-                sources=alert.sources,
+                topics=view.topics,
+                sources=latest.sources,
                 edit_of=alert.key,
             )
             if await self._store.enqueue(post):

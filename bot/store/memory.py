@@ -6,10 +6,12 @@ all-words substring match ranked by hits. Nothing survives ``close``.
 from __future__ import annotations
 
 import itertools
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.domain import (
     STAR,
@@ -24,7 +26,7 @@ from bot.domain import (
     StoreError,
     utc,
 )
-from bot.ports import KnownEntry, NewItem, Subscriber
+from bot.ports import KnownEntry, NewItem, RuntimeState, Subscriber
 from bot.store._shared import subscriber_topics, subscription_order, unique
 
 _WORD = re.compile(r"\w+")
@@ -54,6 +56,7 @@ class MemoryStore:
         self._subscriptions: dict[str, set[str]] = {}
         self._posts: dict[str, Post] = {}
         self._post_ids = itertools.count(1)
+        self._runtime: dict[str, RuntimeState] = {}
 
     async def close(self) -> None:
         return None
@@ -294,6 +297,22 @@ class MemoryStore:
         due.sort(key=lambda p: p.id or 0)
         return due[:limit]
 
+    async def pending_heads(self, *, per_channel: int, limit: int) -> list[Post]:
+        if per_channel <= 0 or limit <= 0:
+            return []
+        pending = sorted(
+            (p for p in self._posts.values() if p.state == PostState.PENDING),
+            key=lambda p: p.id or 0,
+        )
+        taken: dict[str, int] = {}
+        heads: list[Post] = []
+        for post in pending:
+            place = taken.get(post.channel.key, 0)
+            if place < per_channel:
+                taken[post.channel.key] = place + 1
+                heads.append(post)
+        return heads[:limit]
+
     def _post(self, key: str, what: str) -> Post:
         post = self._posts.get(key)
         if post is None:
@@ -337,6 +356,33 @@ class MemoryStore:
 
     async def outbox_depth(self) -> int:
         return sum(1 for p in self._posts.values() if p.state == PostState.PENDING)
+
+    async def set_paused(
+        self, *, platform: str, workspace: str, channel: str | None, reason: str | None
+    ) -> list[ChannelRef]:
+        changed: list[ChannelRef] = []
+        for key, known in sorted(self._channels.items()):
+            ref = known.ref
+            if (ref.platform, ref.workspace) != (platform, workspace):
+                continue
+            if channel is not None and ref.channel != channel:
+                continue
+            if known.paused == (reason is not None):
+                continue
+            self._channels[key] = replace(known, paused=reason is not None, pause_reason=reason)
+            changed.append(ref)
+        return changed
+
+    async def paused_channels(self) -> list[Channel]:
+        return [c for _, c in sorted(self._channels.items()) if c.paused]
+
+    async def save_runtime(self, name: str, value: Mapping[str, Any], *, at: datetime) -> None:
+        self._runtime[name] = RuntimeState(
+            name=name, value=json.loads(json.dumps(dict(value))), at=utc(at)
+        )
+
+    async def runtime(self) -> dict[str, RuntimeState]:
+        return dict(sorted(self._runtime.items()))
 
     # --- status --------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import asyncio
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
@@ -38,7 +38,8 @@ from bot.domain import (
     StoreError,
     utc,
 )
-from bot.ports import KnownEntry, NewItem, Subscriber
+from bot.messages import message_from_json, message_to_json
+from bot.ports import KnownEntry, NewItem, RuntimeState, Subscriber
 from bot.store._shared import subscriber_topics, subscription_order, unique
 
 BUSY_TIMEOUT_MS = 5000
@@ -158,7 +159,7 @@ def _development(row: Row) -> Development:
 
 
 _CHANNEL_COLUMNS = (
-    "key, platform, workspace, channel, thread, mode, timezone, briefing_time, paused"
+    "key, platform, workspace, channel, thread, mode, timezone, briefing_time, paused, pause_reason"
 )
 
 
@@ -169,13 +170,14 @@ def _channel(row: Row) -> Channel:
         timezone=row[6],
         briefing_time=row[7],
         paused=bool(row[8]),
+        pause_reason=row[9],
     )
 
 
 _POST_COLUMNS = (
     "id, key, platform, workspace, channel, thread, kind, text, development_id, developments,"
     " topics, sources, edit_of, state, attempts, next_attempt_at, platform_message_id,"
-    " delivered_at, last_error, created_at"
+    " delivered_at, last_error, created_at, thread_of, message"
 )
 
 
@@ -198,6 +200,8 @@ def _post(row: Row) -> Post:
         delivered_at=_dt(row[17]),
         last_error=row[18],
         created_at=_dt_req(row[19]),
+        thread_of=row[20],
+        message=message_from_json(row[21]) if row[21] else None,
     )
 
 
@@ -682,10 +686,10 @@ class SqliteStore:
         ref = channel.ref
         async with self._write(f"save the settings of channel {ref.key}") as db:
             await db.execute(
-                f"INSERT INTO channels ({_CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO channels ({_CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET mode = excluded.mode,"
                 " timezone = excluded.timezone, briefing_time = excluded.briefing_time,"
-                " paused = excluded.paused",
+                " paused = excluded.paused, pause_reason = excluded.pause_reason",
                 (
                     ref.key,
                     ref.platform,
@@ -696,6 +700,7 @@ class SqliteStore:
                     channel.timezone,
                     channel.briefing_time,
                     int(channel.paused),
+                    channel.pause_reason,
                 ),
             )
 
@@ -766,7 +771,7 @@ class SqliteStore:
             for r in rows:
                 if r[0] not in channels:
                     channels[r[0]] = _channel(r)
-                followed.setdefault(r[0], set()).add(r[9])
+                followed.setdefault(r[0], set()).add(r[10])
         except ValueError as e:
             raise StoreError(f"cannot {what}: {e}") from e
         return [
@@ -782,8 +787,9 @@ class SqliteStore:
             cursor = await db.execute(
                 "INSERT INTO outbox (key, channel_key, platform, workspace, channel, thread, kind,"
                 " text, development_id, developments, topics, sources, edit_of, state, attempts,"
-                " next_attempt_at, platform_message_id, delivered_at, last_error, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " next_attempt_at, platform_message_id, delivered_at, last_error, created_at,"
+                " thread_of, message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (key) DO NOTHING",
                 (
                     post.key,
@@ -806,6 +812,8 @@ class SqliteStore:
                     _ts(post.delivered_at),
                     post.last_error,
                     _ts_req(post.created_at),
+                    post.thread_of,
+                    message_to_json(post.message) if post.message is not None else None,
                 ),
             )
             return cursor.rowcount == 1
@@ -826,6 +834,19 @@ class SqliteStore:
             (_ts_req(now), limit),
         )
         return self._posts(rows, "list due posts")
+
+    async def pending_heads(self, *, per_channel: int, limit: int) -> list[Post]:
+        if per_channel <= 0 or limit <= 0:
+            return []
+        what = "list the heads of the channels' queues"
+        rows = await self._fetch(
+            what,
+            f"SELECT {_POST_COLUMNS} FROM (SELECT *, row_number() OVER"
+            " (PARTITION BY channel_key ORDER BY id) AS place FROM outbox"
+            " WHERE state = 'pending') WHERE place <= ? ORDER BY id LIMIT ?",
+            (per_channel, limit),
+        )
+        return self._posts(rows, what)
 
     async def mark_delivered(self, key: str, *, message_id: str, at: datetime) -> None:
         what = f"mark post {key!r} delivered"
@@ -875,6 +896,61 @@ class SqliteStore:
             "count pending posts", "SELECT count(*) FROM outbox WHERE state = 'pending'"
         )
         return int(rows[0][0])
+
+    async def set_paused(
+        self, *, platform: str, workspace: str, channel: str | None, reason: str | None
+    ) -> list[ChannelRef]:
+        what = f"pause channels of {platform}:{workspace}"
+        sql = (
+            "UPDATE channels SET paused = ?, pause_reason = ? WHERE platform = ? AND workspace = ?"
+            " AND paused = ?"
+        )
+        params: list[Any] = [int(reason is not None), reason, platform, workspace]
+        params.append(int(reason is None))
+        if channel is not None:
+            sql += " AND channel = ?"
+            params.append(channel)
+        sql += " RETURNING platform, workspace, channel, thread"
+        async with self._write(what) as db:
+            cursor = await db.execute(sql, params)
+            rows = list(await cursor.fetchall())
+        return sorted(
+            (ChannelRef(platform=r[0], workspace=r[1], channel=r[2], thread=r[3]) for r in rows),
+            key=lambda ref: ref.key,
+        )
+
+    async def paused_channels(self) -> list[Channel]:
+        what = "list paused channels"
+        rows = await self._fetch(
+            what, f"SELECT {_CHANNEL_COLUMNS} FROM channels WHERE paused = 1 ORDER BY key"
+        )
+        try:
+            return [_channel(r) for r in rows]
+        except ValueError as e:
+            raise StoreError(f"cannot {what}: {e}") from e
+
+    async def save_runtime(self, name: str, value: Mapping[str, Any], *, at: datetime) -> None:
+        async with self._write(f"record the runtime state {name!r}") as db:
+            await db.execute(
+                "INSERT INTO runtime (name, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (name, json.dumps(dict(value), sort_keys=True), _ts_req(at)),
+            )
+
+    async def runtime(self) -> dict[str, RuntimeState]:
+        rows = await self._fetch(
+            "read the runtime state", "SELECT name, value, updated_at FROM runtime ORDER BY name"
+        )
+        found: dict[str, RuntimeState] = {}
+        for name, value, updated in rows:
+            try:
+                data = json.loads(value)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict):
+                found[str(name)] = RuntimeState(name=str(name), value=data, at=_dt_req(updated))
+        return found
 
     # --- status --------------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""What every chat adapter talks to: one neutral entry point for commands, mentions and the
+platform's news about channels (the bot was removed, invited back, the app uninstalled).
+
+An adapter turns a platform event into a call here and renders what comes back: a ``Reply`` to a
+command is answered inline and not stored; an answer to a mention is an outbox post (``answer``),
+delivered like every other post, so it is never lost and never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.domain import ChannelRef, Post, PostKind, answer_key
+from bot.messages import Reply
+from bot.ports import Clock, Store
+from bot.services.answers import Answerer
+from bot.services.commands import Command, CommandService, Invocation, parse_command
+from bot.services.render import render_reply_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    """A message that mentions the bot (or a direct message to it)."""
+
+    channel: ChannelRef  # where the answer goes: ``thread`` set to answer in a thread or reply
+    text: str
+    message_id: str  # the platform's id of the message, unique in the channel
+
+
+class ChatService:
+    def __init__(
+        self, *, store: Store, commands: CommandService, answerer: Answerer, clock: Clock
+    ) -> None:
+        self._store = store
+        self._commands = commands
+        self._answerer = answerer
+        self._clock = clock
+
+    @property
+    def commands(self) -> CommandService:
+        return self._commands
+
+    async def command(self, invocation: Invocation, command: Command) -> Reply:
+        """Run a command; the reply is answered inline by the adapter."""
+        if command.verb == "whatsnew":
+            answer = await self._answerer.answer(
+                invocation.channel, "what's new " + " ".join(command.args)
+            )
+            return answer.reply
+        return await self._commands.execute(invocation, command)
+
+    async def text(self, invocation: Invocation, text: str) -> Reply:
+        """A line typed as a command (the console, ``/brief <text>``)."""
+        return await self.command(invocation, parse_command(text))
+
+    async def mention(self, mention: Mention) -> bool:
+        """Queue the answer to a question asked by mentioning the bot. Commands work there too
+        ("@briefbot subscribe nato"). Returns False when this message was answered already."""
+        command = parse_command(mention.text)
+        if command.verb == "help" and command.unknown:
+            answer = await self._answerer.answer(mention.channel, mention.text)
+            reply, topics, developments = answer.reply, answer.topics, answer.developments
+            kind = PostKind.ANSWER
+        else:
+            reply = await self.command(Invocation(channel=mention.channel), command)
+            topics, developments = (
+                (),
+                tuple(e.development_id for e in reply.entries if e.development_id),
+            )
+            kind = PostKind.ANSWER if command.verb == "whatsnew" else PostKind.NOTICE
+        post = Post(
+            key=answer_key(mention.channel, mention.message_id),
+            channel=mention.channel,
+            kind=kind,
+            text=render_reply_text(reply),
+            created_at=self._clock.now(),
+            developments=developments,
+            topics=topics,
+            sources=reply.cited(),
+            message=reply,
+        )
+        return await self._store.enqueue(post)
+
+    async def pause(
+        self, *, platform: str, workspace: str, channel: str | None, reason: str
+    ) -> list[ChannelRef]:
+        """The platform said the bot cannot post there (removed, archived, uninstalled)."""
+        changed = await self._store.set_paused(
+            platform=platform, workspace=workspace, channel=channel, reason=reason
+        )
+        for ref in changed:
+            log.warning("paused %s: %s", ref.key, reason)
+        return changed
+
+    async def resume(
+        self, *, platform: str, workspace: str, channel: str | None
+    ) -> list[ChannelRef]:
+        """The bot may post there again (invited back, unarchived, reinstalled)."""
+        changed = await self._store.set_paused(
+            platform=platform, workspace=workspace, channel=channel, reason=None
+        )
+        for ref in changed:
+            log.info("resumed %s", ref.key)
+        return changed
