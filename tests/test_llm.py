@@ -15,6 +15,7 @@ from fakes.openai_server import FakeOpenAI, no_choices, ok, raw, slow, status
 
 from bot.clock import ManualClock
 from bot.domain import Item
+from bot.messages import Entry
 from bot.ports import SummaryInput
 from bot.store.llm_ledger import SqliteLlmLedger
 from bot.summarize.extractive import ExtractiveSummarizer, summarize_extractive
@@ -23,6 +24,7 @@ from bot.summarize.llm import (
     PLACEHOLDER_KEY,
     AnswerDevelopment,
     LlmAnswerer,
+    LlmAnswerWriter,
     LlmClient,
     LlmSummarizer,
     NoveltyJudge,
@@ -410,6 +412,17 @@ async def test_a_bad_or_missing_answer_means_the_offline_answer(
 ) -> None:
     setup.server.default = reply  # type: ignore[assignment]
     assert await LlmAnswerer(setup.client()).answer("what's new?", DEVELOPMENTS) is None
+
+
+async def test_the_answer_writer_phrases_the_replys_entries(setup: Setup) -> None:
+    setup.server.default = ok("Zelensky met Witkoff in Kyiv [1]; five regions lost power [2].")
+    entries = [Entry(headline=h, summary=s, links=tuple(links)) for h, s, links in DEVELOPMENTS]
+    writer = LlmAnswerWriter(LlmAnswerer(setup.client()))
+    assert await writer.write("what's new?", entries) == (
+        "Zelensky met Witkoff in Kyiv [1]; five regions lost power [2]."
+    )
+    setup.server.default = ok("Putin met Witkoff [1].")
+    assert await writer.write("and now?", entries) is None
 
 
 async def test_no_developments_no_call(setup: Setup) -> None:

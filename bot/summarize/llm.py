@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam
@@ -40,6 +40,7 @@ __all__ = [
     "AnswerDevelopment",
     "CircuitBreaker",
     "LlmAnswer",
+    "LlmAnswerWriter",
     "LlmAnswerer",
     "LlmClient",
     "LlmSummarizer",
@@ -474,6 +475,29 @@ class LlmAnswerer:
             )
             await client.remember(key, _encode_answer(grounded))
             return None if grounded is None else LlmAnswer(grounded.text, grounded.cited)
+
+
+class _EntryLike(Protocol):
+    @property
+    def headline(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def links(self) -> tuple[str, ...]: ...
+
+
+class LlmAnswerWriter:
+    """``services.answers.AnswerWriter`` on :class:`LlmAnswerer`: the answer's text, whose
+    ``[n]`` cite the n-th entry given (the reply lists the entries in that order), or None."""
+
+    def __init__(self, answerer: LlmAnswerer) -> None:
+        self.answerer = answerer
+
+    async def write(self, question: str, entries: Sequence[_EntryLike]) -> str | None:
+        answer = await self.answerer.answer(
+            question, [AnswerDevelopment(e.headline, e.summary, tuple(e.links)) for e in entries]
+        )
+        return None if answer is None else answer.text
 
 
 def _as_development(d: AnswerDevelopment | tuple[str, str, Sequence[str]]) -> AnswerDevelopment:
