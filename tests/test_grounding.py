@@ -178,3 +178,9 @@ def test_an_answer_without_citations_or_with_inventions_is_refused() -> None:
 def test_a_citation_number_is_not_taken_for_a_claimed_number() -> None:
     out = ground_answer("Five regions had no power [3].", sources=SOURCES, links=[], count=3)
     assert out is not None and out.cited == (3,)
+
+
+def test_dotted_initials_match_plain_ones() -> None:
+    sources = ["US envoy in Kyiv", "E.U. leaders meet"]
+    assert unknown_names("The U.S. envoy met EU leaders in Kyiv.", sources) == []
+    assert unknown_names("The U.K. envoy met them.", sources) == ["UK"]

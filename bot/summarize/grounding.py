@@ -316,11 +316,19 @@ def name_words(text: str) -> list[str]:
     return names
 
 
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
+
+
+def _undot(text: str) -> str:
+    """``U.S.`` as ``US``, ``E.U.`` as ``EU``: one spelling for dotted initials."""
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", text)
+
+
 def unknown_names(text: str, sources: Sequence[str]) -> list[str]:
     """The capitalized words of ``text`` that match no word of any source."""
-    vocabulary = _source_words(sources)
+    vocabulary = _source_words([_undot(s) for s in sources])
     missing: list[str] = []
-    for word in name_words(text):
+    for word in name_words(_undot(text)):
         parts = [p for p in re.split(r"[-]", word) if p]
         if not all(_known_name(_fold_name(p), vocabulary) for p in parts):
             missing.append(word)
