@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import SqliteStore
-from bot.store.llm_ledger import SCHEMA, SqliteLlmLedger
+from bot.store.llm_ledger import SCHEMA, SqliteLlmLedger, open_llm_ledger
 from bot.store.sqlite import split_statements
 from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
 
@@ -86,3 +86,11 @@ def test_the_migration_file_creates_what_the_ledger_creates() -> None:
         return " ".join(" ".join(lines).split()).rstrip(";").replace("( ", "(").replace(" )", ")")
 
     assert [squash(s) for s in statements] == [squash(s) for s in SCHEMA]
+
+
+async def test_open_llm_ledger_picks_by_the_database_setting(tmp_path: Path) -> None:
+    assert isinstance(await open_llm_ledger("memory://"), MemoryLlmLedger)
+    ledger = await open_llm_ledger(str(tmp_path / "data" / "bot.db"))
+    assert isinstance(ledger, SqliteLlmLedger)
+    await ledger.close()
+    assert (tmp_path / "data" / "bot.db").exists()

@@ -16,8 +16,9 @@ from pathlib import Path
 import aiosqlite
 
 from bot.domain import StoreError, utc
+from bot.summarize.ledger import MemoryLlmLedger
 
-__all__ = ["SCHEMA", "SqliteLlmLedger"]
+__all__ = ["SCHEMA", "SqliteLlmLedger", "open_llm_ledger"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -119,3 +120,15 @@ def _prepare_folder(path: str) -> str:
     except OSError as e:
         raise StoreError(f"cannot create the folder for the database {path}: {e}") from e
     return str(target)
+
+
+async def open_llm_ledger(db: str) -> SqliteLlmLedger | MemoryLlmLedger:
+    """The ledger for the database ``db`` names (as ``open_store`` reads it): the SQLite file's
+    own tables, or an in-memory ledger for ``memory://`` and ``:memory:``. ``close()`` it at
+    shutdown."""
+    target = db.strip()
+    if target.startswith("memory://") or target == ":memory:":
+        return MemoryLlmLedger()
+    if "://" in target:
+        raise StoreError("the LLM ledger is built for SQLite only (PostgreSQL is on the roadmap)")
+    return await SqliteLlmLedger.open(target)

@@ -38,6 +38,9 @@ class MemoryLlmLedger:
         self._tokens: dict[date, int] = {}
         self.calls: dict[date, int] = {}
 
+    async def close(self) -> None:
+        return None
+
     async def get_summary(self, key: str) -> str | None:
         return self._cache.get(key)
 
