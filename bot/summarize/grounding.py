@@ -11,6 +11,7 @@ text) when it states a number or a name that no source has:
 - every number must appear in a source, compared by value: digits, thousands separators (``,``
   ``.`` spaces), decimal commas, scale words (``3.5 million`` = ``3,500,000``) and number words in
   the sources (``five`` = ``5``); units such as ``km`` or ``%`` do not change the value;
+- a text that talks about itself ("I cannot…", "as an AI", "ignore previous…") is refused;
 - every capitalized word that is not a common sentence opener must match a source word once
   both are folded (case, Latin diacritics, Cyrillic transliterated): exactly when short, by a
   shared stem when longer, so ``Zelensky`` matches ``Zełenski``, ``Zelenskyy`` and ``Зеленський``.
@@ -338,7 +339,20 @@ def unknown_names(text: str, sources: Sequence[str]) -> list[str]:
 # --- the two checks -----------------------------------------------------------------------------
 
 
+# A model talking about itself or its task (a refusal, an injected instruction obeyed) is no
+# news summary, even when every word of it is in the sources.
+_META = re.compile(
+    r"\b(?:as an ai|(?:large )?language model|i (?:cannot|can't|can not|am unable|won't|will not)|"
+    r"i'm (?:sorry|unable)|sorry|ignore (?:all )?(?:previous|prior|the above)|system prompt|"
+    r"(?:the|these|those) (?:provided|given) (?:reports|sources|data)|(?:reports|sources) "
+    r"(?:do not|don't) (?:say|mention|contain))\b",
+    re.IGNORECASE,
+)
+
+
 def _grounded(text: str, sources: Sequence[str]) -> bool:
+    if _META.search(text.replace("’", "'")):
+        return False
     return not unknown_numbers(text, sources) and not unknown_names(text, sources)
 
 
