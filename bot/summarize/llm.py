@@ -197,7 +197,7 @@ class LlmClient:
             )
             return _Outcome(None, ran=False)
         # The SDK's timeout bounds each attempt; this bounds them all, retries included.
-        bound = self.timeout * (self._max_retries + 1) + 5.0
+        bound = self.timeout * (self._max_retries + 1) + 2.0
         try:
             async with asyncio.timeout(bound):
                 response = await self._openai.chat.completions.create(
