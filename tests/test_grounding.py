@@ -206,3 +206,8 @@ def test_the_reports_of_the_news_are_not_taken_for_talk_about_the_task() -> None
         "Reports say Zelensky met Witkoff in Kyiv.", sources=sources, links=[], max_chars=400
     )
     assert out == "Reports say Zelensky met Witkoff in Kyiv."
+
+
+def test_a_clause_left_dangling_by_a_removed_link_goes() -> None:
+    assert clean_markup("Talks resumed. Read more: https://evil.example/x") == "Talks resumed."
+    assert clean_markup("Talks resumed, see: https://evil.example/x") == "Talks resumed, see"

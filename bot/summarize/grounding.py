@@ -95,7 +95,12 @@ def clean_markup(text: str, allowed_links: Iterable[str] = ()) -> str:
     # A removed link leaves "see ." or "( )" behind.
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
+    if text.endswith((":", "-", "–", "—")):
+        # "… Read more:" once its link is gone: drop the dangling clause.
+        end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+        text = text[: end + 1] if end > 0 else text.rstrip(":-–— ")
+    return text
 
 
 # --- numbers ------------------------------------------------------------------------------------

@@ -92,9 +92,9 @@ class CircuitBreaker:
         if self._failures >= self._threshold:
             if self._open_until is None:
                 log.warning(
-                    "the LLM endpoint failed %d times in a row: using the offline text for %s",
+                    "the LLM endpoint failed %d times in a row: offline text for %d seconds",
                     self._failures,
-                    self._cooldown,
+                    self._cooldown.total_seconds(),
                 )
             self._open_until = self._clock.now() + self._cooldown
 

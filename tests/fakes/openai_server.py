@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,3 +132,33 @@ class FakeOpenAI:
                 "total_tokens": prompt + answer,
             }
         return web.Response(text=json.dumps(completion), content_type="application/json")
+
+
+class ServerThread:
+    """The fake served from a thread of its own, for tests that run ``asyncio.run`` themselves
+    (the command line)."""
+
+    def __init__(self, server: FakeOpenAI) -> None:
+        self.server = server
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+def data_lines(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The JSON data lines of a recorded request's user message."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    lines = str(user).splitlines()
+    begin = next(i for i, line in enumerate(lines) if line.startswith("BEGIN DATA-"))
+    end = lines.index("END " + lines[begin].removeprefix("BEGIN "))
+    return [json.loads(line) for line in lines[begin + 1 : end]]
