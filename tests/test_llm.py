@@ -425,6 +425,12 @@ async def test_the_answer_writer_phrases_the_replys_entries(setup: Setup) -> Non
     assert await writer.write("and now?", entries) is None
 
 
+async def test_a_name_only_the_question_has_is_not_grounded(setup: Setup) -> None:
+    setup.server.default = ok("Macron met Zelensky and Witkoff in Kyiv [1].")
+    answerer = LlmAnswerer(setup.client())
+    assert await answerer.answer("did Macron meet Zelensky?", DEVELOPMENTS) is None
+
+
 async def test_no_developments_no_call(setup: Setup) -> None:
     assert await LlmAnswerer(setup.client()).answer("what's new?", []) is None
     assert setup.server.requests == []

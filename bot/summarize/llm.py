@@ -461,7 +461,8 @@ class LlmAnswerer:
             )
             if outcome.text is None:
                 return None
-            sources = [question]
+            # The question grounds nothing: a name only the asker wrote is no fact.
+            sources: list[str] = []
             links: list[str] = []
             for d in developments:
                 sources.extend((d.headline, d.summary))
