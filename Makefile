@@ -35,6 +35,7 @@ lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.dev-installed
 	$(BIN)/python bench/replay_bench.py

@@ -36,9 +36,8 @@ from bot.domain import (
 )
 from bot.novelty.embed import Embedder
 from bot.ports import Outlet, Store, Summarizer
-from bot.services.outbox import Deliverer
-from bot.services.pipeline import Pipeline, PipelineSettings
-from bot.topics.match import StoryMatcher
+from bot.services.core import build_core
+from bot.services.pipeline import PipelineSettings
 
 log = logging.getLogger(__name__)
 
@@ -388,27 +387,24 @@ async def run_timeline(
             "warning: briefings and [[ask]] entries are not built yet; they are ignored",
             file=sys.stderr,
         )
-    pipeline = Pipeline(
+    core = build_core(
         store=store,
         fetcher=feeds,
         clock=clock,
-        matcher=StoryMatcher(story),
+        story=story,
         summarizer=summarizer,
         settings=settings,
         embedder=embedder,
+        outlets=(outlet,),
     )
-    await pipeline.start()
-    deliverer = Deliverer(store=store, outlets={outlet.platform: outlet}, clock=clock)
+    await core.start()
     sources = sorted(feeds.sources.values(), key=lambda s: s.id)
     now = start
     while now <= end:
         clock.set(now)
-        for source in sources:
-            await pipeline.poll(source)
-            stats.polls += 1
-        await pipeline.sweep()
-        delivered = await deliverer.deliver_due()
+        report = await core.round(sources, concurrency=1)
+        stats.polls += len(report.polls)
         if on_instant is not None:
-            await on_instant(now, delivered)
+            await on_instant(now, report.delivered)
         now += tick
     return stats

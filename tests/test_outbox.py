@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, Post, PostKind, PostState
@@ -43,7 +44,7 @@ class FlakyOutlet:
         self.edits.append((message_id, post.text))
 
 
-def _post(channel: ChannelRef, n: int, **kw: object) -> Post:
+def _post(channel: ChannelRef, n: int, **kw: Any) -> Post:
     return Post(
         key=f"k-{channel.channel}-{n}",
         channel=channel,
@@ -51,7 +52,7 @@ def _post(channel: ChannelRef, n: int, **kw: object) -> Post:
         text=f"{channel.channel} {n}",
         created_at=T0,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_delivers_in_order_and_never_twice() -> None:

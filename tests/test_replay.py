@@ -3,6 +3,7 @@
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,14 +27,14 @@ def replay_args(items: Path, scenario: Path, out: Path) -> list[str]:
     ]
 
 
-def replay(items: Path, scenario: Path, out: Path, *extra: str) -> list[dict[str, object]]:
+def replay(items: Path, scenario: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
     code = main([*replay_args(items, scenario, out), *extra])
     assert code == 0
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 
-def alerts_by_channel(posts: list[dict[str, object]]) -> dict[str, list[dict[str, object]]]:
-    out: dict[str, list[dict[str, object]]] = {}
+def alerts_by_channel(posts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
     for post in posts:
         if post["kind"] == "alert":
             out.setdefault(str(post["channel"]), []).append(post)
@@ -94,7 +95,7 @@ def test_polish_only_coverage_is_not_posted_in_an_english_deployment(tmp_path: P
 ONE_ITEM = '{"at": "2026-01-01T00:00:00Z", "source": "s", "link": "https://x/1", "title": "t"}\n'
 
 
-def _normalized(lines: list[dict[str, object]]) -> list[dict[str, object]]:
+def _normalized(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Development ids are opaque: compare them by order of first appearance."""
     names: dict[object, str] = {}
     out = []
@@ -104,7 +105,7 @@ def _normalized(lines: list[dict[str, object]]) -> list[dict[str, object]]:
             line["development"] = names.setdefault(line["development"], f"D{len(names) + 1}")
         line["developments"] = [
             names.setdefault(d, f"D{len(names) + 1}") for d in line.get("developments", [])
-        ]  # type: ignore[union-attr]
+        ]
         out.append(line)
     return out
 
