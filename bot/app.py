@@ -42,6 +42,8 @@ from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.services.render import plain
 from bot.store import open_store
 from bot.summarize.extractive import ExtractiveSummarizer
+from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
+from bot.summarize.llm import LlmClient, LlmSummarizer
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,31 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
     )
 
 
-def make_summarizer(settings: Settings) -> Summarizer:
-    """The offline extractive summarizer; the LLM one plugs in here when its issue lands."""
-    return ExtractiveSummarizer()
+def make_summarizer(
+    settings: Settings, *, ledger: LlmLedger | None = None, clock: Clock | None = None
+) -> Summarizer:
+    """The extractive summarizer, or (``settings.llm.enabled``) the LLM one wrapping it.
+
+    ``ledger`` keeps the LLM's cache and token counts (``SqliteLlmLedger.open(db)`` for the
+    bot's database; in memory when not given). Close the LLM client with
+    ``summarizer.client.aclose()`` at shutdown."""
+    extractive = ExtractiveSummarizer()
+    llm = settings.llm
+    if not llm.enabled or llm.model is None:
+        return extractive
+    client = LlmClient(
+        model=llm.model,
+        ledger=ledger if ledger is not None else MemoryLlmLedger(),
+        clock=clock if clock is not None else SystemClock(),
+        api_key=settings.secrets.openai_api_key,
+        base_url=llm.base_url,
+        timeout=llm.timeout,
+        max_retries=llm.max_retries,
+        daily_token_budget=llm.daily_token_budget,
+        breaker_failures=llm.breaker_failures,
+        breaker_cooldown=timedelta(seconds=llm.breaker_cooldown),
+    )
+    return LlmSummarizer(client, extractive)
 
 
 def make_embedder(settings: Settings) -> Embedder | None:

@@ -364,14 +364,27 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
     out.write(
         f"Stored: {stats.get('items', 0)} items, {stats.get('developments', 0)} developments\n"
     )
-    llm = (
-        "an LLM is configured, but the LLM summarizer is not built yet; summaries are extractive"
-        if settings.llm.enabled
-        else "summaries are extractive, offline"
-    )
-    out.write(f"LLM tokens today: 0 ({llm})\n")
+    out.write(f"LLM tokens today: {await _llm_tokens_today(settings, now)}\n")
     out.write(f"Matching reports of one event: {_matching(settings)}\n")
     return 0
+
+
+async def _llm_tokens_today(settings: Settings, now: datetime) -> str:
+    """Tokens the LLM spent on today's UTC date, from the ledger in the bot's database."""
+    from bot.store.llm_ledger import SqliteLlmLedger
+
+    try:
+        ledger = await SqliteLlmLedger.open(settings.db)
+        try:
+            tokens = await ledger.tokens_on(now.astimezone(UTC).date())
+        finally:
+            await ledger.close()
+    except StoreError as e:
+        return f"unknown ({e})"
+    llm = settings.llm
+    if not llm.enabled:
+        return f"{tokens} (summaries are extractive, offline)"
+    return f"{tokens} of {llm.daily_token_budget} a day (model {llm.model})"
 
 
 def _runtime_lines(runtime: dict[str, RuntimeState], paused: list[Channel], now: datetime) -> str:
