@@ -35,15 +35,17 @@ from bot.ingest.parse import parse_feed_async
 from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
 from bot.ports import Clock, Fetcher, Platform, Store, Summarizer
+from bot.services.answers import AnswerWriter
 from bot.services.chat import ChatService
 from bot.services.commands import CommandService
 from bot.services.core import Core, RoundReport, build_core
 from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.services.render import plain
 from bot.store import open_store
+from bot.store.llm_ledger import open_llm_ledger
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
-from bot.summarize.llm import LlmClient, LlmSummarizer
+from bot.summarize.llm import LlmAnswerer, LlmAnswerWriter, LlmClient, LlmSummarizer
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,22 @@ def make_summarizer(
         breaker_cooldown=timedelta(seconds=llm.breaker_cooldown),
     )
     return LlmSummarizer(client, extractive)
+
+
+async def open_llm(
+    settings: Settings, stack: AsyncExitStack, *, clock: Clock, db: str | None = None
+) -> tuple[Summarizer, AnswerWriter | None]:
+    """The summarizer ``run`` and ``replay`` use, with its ledger on the bot's database, and the
+    LLM's answer writer when the LLM is on; both closed with ``stack``."""
+    if not settings.llm.enabled:
+        return make_summarizer(settings), None
+    ledger = await open_llm_ledger(db or settings.db)
+    stack.push_async_callback(ledger.close)
+    summarizer = make_summarizer(settings, ledger=ledger, clock=clock)
+    if not isinstance(summarizer, LlmSummarizer):
+        return summarizer, None
+    stack.push_async_callback(summarizer.client.aclose)
+    return summarizer, LlmAnswerWriter(LlmAnswerer(summarizer.client))
 
 
 def make_embedder(settings: Settings) -> Embedder | None:
@@ -230,14 +248,16 @@ async def build_bot(
     await store.sync_sources(settings.sources)
     if fetcher is None:
         fetcher = await stack.enter_async_context(make_fetcher(settings))
+    summarizer, writer = await open_llm(settings, stack, clock=clock)
     core = build_core(
         store=store,
         fetcher=fetcher,
         clock=clock,
         story=settings.story,
-        summarizer=make_summarizer(settings),
+        summarizer=summarizer,
         settings=pipeline_settings(settings),
         embedder=await asyncio.to_thread(make_embedder, settings),
+        writer=writer,
     )
     await core.start()
     return Bot(settings=settings, store=store, clock=clock, core=core, sources=settings.sources)
@@ -252,11 +272,6 @@ def not_built_yet(settings: Settings) -> list[str]:
             notices.append(
                 f"{name.capitalize()} support is not built yet: its token is ignored by this run."
             )
-    if settings.llm.enabled and make_summarizer(settings).__class__ is ExtractiveSummarizer:
-        notices.append(
-            "An LLM is configured, but the LLM summarizer is not built yet: summaries "
-            "are extractive."
-        )
     return notices
 
 

@@ -223,7 +223,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from bot.app import make_embedder, make_summarizer, opened_store, pipeline_settings
+    from contextlib import AsyncExitStack
+
+    from bot.app import make_embedder, open_llm, opened_store, pipeline_settings
+    from bot.clock import SystemClock
     from bot.replay import JsonLinesOutlet, ReplayStats, load_items, load_scenario, run_timeline
 
     settings = await _settings(args)
@@ -238,16 +241,20 @@ async def _replay(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.out}: cannot write the posts file ({e.strerror})") from e
         with out:
             stats = ReplayStats()
-            async with opened_store(db) as store:
+            async with AsyncExitStack() as stack:
+                store = await stack.enter_async_context(opened_store(db))
+                # The LLM exactly when `run` would use it; its budget counts real tokens.
+                summarizer, writer = await open_llm(settings, stack, clock=SystemClock(), db=db)
                 result = await run_timeline(
                     items=items,
                     scenario=scenario,
                     story=settings.story,
                     store=store,
-                    summarizer=make_summarizer(settings),
+                    summarizer=summarizer,
                     settings=pipeline_settings(settings),
                     embedder=embedder,
                     outlet_factory=lambda clock: JsonLinesOutlet(out, clock, stats),
+                    writer=writer,
                 )
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(stats.by_kind.items())) or "none"
     print(

@@ -36,6 +36,7 @@ from bot.domain import (
 )
 from bot.novelty.embed import Embedder
 from bot.ports import Outlet, Store, Summarizer
+from bot.services.answers import AnswerWriter
 from bot.services.core import build_core
 from bot.services.pipeline import PipelineSettings
 
@@ -363,6 +364,7 @@ async def run_timeline(
     channel_refs: Callable[[str], ChannelRef] = replay_ref,
     on_instant: OnInstant | None = None,
     embedder: Embedder | None = None,
+    writer: AnswerWriter | None = None,
 ) -> ReplayStats:
     """Drive the bot through ``items`` on a simulated clock. ``on_instant(t, delivered)`` runs
     after each instant's deliveries (the demo uses it to pace the output)."""
@@ -396,6 +398,7 @@ async def run_timeline(
         settings=settings,
         embedder=embedder,
         outlets=(outlet,),
+        writer=writer,
     )
     await core.start()
     sources = sorted(feeds.sources.values(), key=lambda s: s.id)
