@@ -44,7 +44,9 @@ def alerts_by_channel(posts: list[dict[str, Any]]) -> dict[str, list[dict[str, A
 def test_one_alert_per_development_per_channel(tmp_path: Path) -> None:
     posts = replay(GOLDEN / "items.jsonl", GOLDEN / "scenario.toml", tmp_path / "posts.jsonl")
     alerts = alerts_by_channel(posts)
-    assert {p["kind"] for p in posts} == {"alert"}
+    assert {p["kind"] for p in posts} == {"alert", "briefing"}
+    # The briefing-only channel gets its 08:00 briefing (the default time) and no alert.
+    assert [p["channel"] for p in posts if p["kind"] == "briefing"] == ["mornings"]
     # The whole-story channel: the envoy trip, the NATO jets, the Donbas demand; once each.
     whole = alerts["all"]
     assert len(whole) == 3
@@ -136,20 +138,6 @@ def test_baseline_items_are_never_alerted(tmp_path: Path) -> None:
     )
     posts = replay(GOLDEN / "items.jsonl", scenario, tmp_path / "posts.jsonl")
     assert posts == []
-
-
-def test_briefings_and_asks_are_accepted_with_one_warning(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        '[[channels]]\nid = "all"\ntopics = ["*"]\nbriefing = "07:30 Europe/Kyiv"\n'
-        '[[ask]]\nat = "2026-02-10T09:00:00Z"\nchannel = "all"\ntext = "what\'s new on NATO?"\n'
-    )
-    posts = replay(GOLDEN / "items.jsonl", scenario, tmp_path / "posts.jsonl")
-    assert len(posts) == 3
-    err = capsys.readouterr().err
-    assert err.count("warning:") == 1 and "not built yet" in err
 
 
 @pytest.mark.parametrize(

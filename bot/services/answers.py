@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 MAX_ENTRIES = 8
 LINKS_PER_ENTRY = 2
 SEARCH_LIMIT = 40
-CANDIDATES = 200
-SUMMARY_CHARS = 200  # of a development's summary in an answer  # developments read per topic before the window and the ranking
+CANDIDATES = 200  # developments read per topic before the window and the ranking
+SUMMARY_CHARS = 200  # of a development's summary in an answer
 
 
 class AnswerWriter(Protocol):

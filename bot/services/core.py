@@ -19,6 +19,7 @@ from bot.novelty.cluster import Clusterer
 from bot.novelty.embed import Embedder
 from bot.ports import Clock, Fetcher, Outlet, Store, Summarizer
 from bot.services.answers import Answerer, AnswerWriter
+from bot.services.briefings import Briefer
 from bot.services.chat import ChatService
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
@@ -63,6 +64,7 @@ class Core:
     commands: CommandService
     answerer: Answerer
     chat: ChatService
+    briefer: Briefer
     extra_steps: list[RoundStep] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -79,6 +81,7 @@ class Core:
         else:
             polls = await self.pipeline.poll_many(sources, concurrency=concurrency)
         updates = await self.pipeline.sweep()
+        await self.briefer.due(self.clock.now())  # a briefing owed and not sent yet goes now
         for step in self.extra_steps:
             await step(self.clock.now())
         delivered = await self.deliverer.deliver_due(deadline=deadline)
@@ -114,7 +117,14 @@ def build_core(
     commands = CommandService(store=store, story=story, clock=clock)
     answerer = Answerer(store=store, story=story, clock=clock, writer=writer)
     chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
+    briefer = Briefer(
+        store=store,
+        clock=clock,
+        topic_names={t.id: t.name for t in story.topics},
+        languages=settings.languages,
+    )
     return Core(
+        briefer=briefer,
         store=store,
         clock=clock,
         story=story,
