@@ -28,6 +28,7 @@ from bot.adapters.console import (
     console_ref,
 )
 from bot.clock import SystemClock
+from bot.scheduler import BriefingScheduler
 from bot.config import Settings
 from bot.domain import BriefbotError, ConfigError, FeedError, Source
 from bot.ingest.fetch import HttpFetcher
@@ -408,8 +409,17 @@ async def run_bot(
             max_instances=3,  # a slow round makes the next ticks return at once, not warn
             coalesce=True,
         )
+        briefings = BriefingScheduler(
+            scheduler=scheduler,
+            store=bot.store,
+            clock=bot.clock,
+            briefer=bot.core.briefer,
+            deliver=bot.core.deliverer.deliver_due,
+        )
+        bot.core.extra_steps.append(lambda _now: briefings.sync())
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
+        await briefings.sync()
         first = asyncio.create_task(tick())
 
         waiters: set[asyncio.Task[object]] = {asyncio.create_task(stop.wait())}
