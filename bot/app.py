@@ -28,7 +28,6 @@ from bot.adapters.console import (
     console_ref,
 )
 from bot.clock import SystemClock
-from bot.scheduler import BriefingScheduler
 from bot.config import Settings
 from bot.domain import BriefbotError, ConfigError, FeedError, Source
 from bot.ingest.fetch import HttpFetcher
@@ -36,6 +35,7 @@ from bot.ingest.parse import parse_feed_async
 from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
 from bot.ports import Clock, Fetcher, Platform, Store, Summarizer
+from bot.scheduler import BriefingScheduler
 from bot.services.answers import AnswerWriter
 from bot.services.chat import ChatService
 from bot.services.commands import CommandService
