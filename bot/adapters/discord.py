@@ -187,7 +187,7 @@ class Pacer:
         sent = self._sent.setdefault(channel_id, deque())
         while True:
             now = self._monotonic()
-            while sent and now - sent[0] >= self._per:
+            while sent and now - sent[0] >= self._per - 1e-6:
                 sent.popleft()
             if len(sent) < self._count:
                 sent.append(now)
@@ -466,7 +466,8 @@ class DiscordOutlet:
             return DeliveryError(f"Discord refused the message ({status}, {code})", permanent=True)
         if isinstance(e, aiohttp.ClientError | OSError):
             return DeliveryError(f"network error: {type(e).__name__}", uncertain=True)
-        raise e
+        log.error("discord: unexpected error delivering a post", exc_info=e)
+        return DeliveryError(f"unexpected error: {type(e).__name__}", uncertain=True)
 
     def _release_global_lock(self) -> None:
         """A request cancelled while discord.py slept out a global 429 would leave its global
