@@ -455,83 +455,74 @@ def test_autocomplete_offers_every_topic_when_nothing_is_typed(rig: Rig) -> None
 # --- mentions and guild events --------------------------------------------------------------
 
 
-class _Author:
-    def __init__(self, user_id: int, *, bot: bool = False) -> None:
-        self.id = user_id
-        self.bot = bot
+def _user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {"id": user_id, "username": name, "discriminator": "0", "avatar": None, "bot": bot}
 
 
-class _Obj:
-    def __init__(self, obj_id: int) -> None:
-        self.id = obj_id
+def _message_create(
+    message_id: str,
+    content: str,
+    *,
+    author: dict[str, Any],
+    mentions: list[dict[str, Any]],
+    guild: bool = True,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": message_id,
+        "channel_id": CHANNEL,
+        "author": author,
+        "content": content,
+        "mentions": mentions,
+        "mention_roles": [],
+        "mention_everyone": False,
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "tts": False,
+        "type": 0,
+        "timestamp": "2026-02-10T12:00:00+00:00",
+        "edited_timestamp": None,
+    }
+    if guild:
+        payload["guild_id"] = GUILD
+    return payload
 
 
-class _Message:
-    def __init__(
-        self,
-        content: str,
-        *,
-        author: _Author,
-        mentions: list[_Author],
-        guild: _Obj | None,
-        message_id: int = 555,
-    ) -> None:
-        self.content = content
-        self.author = author
-        self.mentions = mentions
-        self.guild = guild
-        self.channel = _Obj(int(CHANNEL))
-        self.id = message_id
+async def _until(predicate: Any) -> None:
+    """Wait for the event handlers discord.py runs as tasks (polled: they signal nothing)."""
+    for _ in range(500):
+        if await predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the event was not handled in time")
 
 
 async def test_a_mention_queues_an_answer_as_a_reply_and_bots_are_ignored(rig: Rig) -> None:
-    me = _Author(int(BOT_ID), bot=True)
-    ana = _Author(3)
-    on_message = rig.platform.on_message
-    await on_message(
-        _Message(
-            f"<@{BOT_ID}> topics",
-            author=ana,
-            mentions=[me],  # type: ignore[arg-type]
-            guild=_Obj(int(GUILD)),
-        )
-    )
-    await on_message(
-        _Message(
-            "just chatting",
-            author=ana,
-            mentions=[],  # type: ignore[arg-type]
-            guild=_Obj(int(GUILD)),
-            message_id=556,
-        )
-    )
-    await on_message(
-        _Message(
-            f"<@{BOT_ID}> topics",
-            author=_Author(9, bot=True),  # type: ignore[arg-type]
-            mentions=[me],
-            guild=_Obj(int(GUILD)),
-            message_id=557,
-        )
-    )
-    await on_message(
-        _Message(
-            "topics",
-            author=me,
-            mentions=[],  # type: ignore[arg-type]
-            guild=None,
-            message_id=558,
-        )
-    )
-    await on_message(
-        _Message(
-            "help",
-            author=ana,
-            mentions=[],
-            guild=None,  # type: ignore[arg-type]
-            message_id=559,
-        )
-    )
+    state = rig.platform.client._connection
+    me = _user(BOT_ID, "briefbot", bot=True)
+    ana = _user("300000000000000001", "ana")
+    other_bot = _user("300000000000000009", "newsbot", bot=True)
+    state.parse_message_create(
+        _message_create("555", f"<@{BOT_ID}> topics", author=ana, mentions=[me])
+    )  # type: ignore[arg-type]
+    state.parse_message_create(
+        _message_create("556", "just chatting @everyone", author=ana, mentions=[])
+    )  # type: ignore[arg-type]
+    state.parse_message_create(
+        _message_create("557", f"<@{BOT_ID}> topics", author=other_bot, mentions=[me])
+    )  # type: ignore[arg-type]
+    state.parse_message_create(
+        _message_create("558", "topics", author=me, mentions=[], guild=False)
+    )  # type: ignore[arg-type]
+    state.parse_message_create(
+        _message_create("559", "what's new on territory?", author=ana, mentions=[], guild=False)
+    )  # type: ignore[arg-type]
+
+    async def two_queued() -> bool:
+        return len(await rig.store.pending_heads(per_channel=10, limit=10)) >= 2
+
+    await _until(two_queued)
+    await asyncio.sleep(0.05)  # the ignored ones had their chance too
     posts = await rig.store.pending_heads(per_channel=10, limit=10)
     assert sorted(p.channel.key for p in posts) == [
         f"discord:{GUILD}:{CHANNEL}:555",
@@ -544,17 +535,44 @@ async def test_a_mention_queues_an_answer_as_a_reply_and_bots_are_ignored(rig: R
     assert str(made.body["message_reference"]["message_id"]) == "555"
     assert made.body["message_reference"]["fail_if_not_exists"] is False
     assert made.body["allowed_mentions"]["parse"] == []
+    assert "negotiations" in _text(made.body)
 
 
 async def test_removed_from_a_guild_pauses_it_and_joining_again_resumes(rig: Rig) -> None:
     await rig.store.subscribe(REF, ["nato"])
-    guild = _Obj(int(GUILD))
-    await rig.platform.on_guild_remove(guild)  # type: ignore[arg-type]
+    state = rig.platform.client._connection
+    guild = {
+        "id": GUILD,
+        "name": "News",
+        "channels": [],
+        "roles": [],
+        "members": [],
+        "member_count": 2,
+        "features": [],
+        "emojis": [],
+        "stickers": [],
+    }
+    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+
+    async def paused() -> bool:
+        channel = await rig.store.get_channel(REF)
+        return channel is not None and channel.paused
+
+    async def resumed() -> bool:
+        return not await paused()
+
+    # an outage is not a removal
+    state.parse_guild_delete({"id": GUILD, "unavailable": True})  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert await resumed()
+    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    state.parse_guild_delete({"id": GUILD})  # type: ignore[arg-type]
+    await _until(paused)
     channel = await rig.store.get_channel(REF)
-    assert channel is not None and channel.paused and channel.pause_reason
-    await rig.platform.on_guild_join(guild)  # type: ignore[arg-type]
-    channel = await rig.store.get_channel(REF)
-    assert channel is not None and not channel.paused
+    assert channel is not None and channel.pause_reason == "the bot was removed from the server"
+    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    await _until(resumed)
     assert await rig.store.subscriptions(REF) == ["nato"]
 
 

@@ -759,18 +759,16 @@ class DiscordPlatform:
         me = self.client.user
         if message.author.bot or me is None or message.author.id == me.id:
             return
-        direct = message.guild is None
+        # An uncached guild's message comes with a partial channel that still knows its guild.
+        guild_id = message.guild.id if message.guild else getattr(message.channel, "guild_id", None)
+        direct = guild_id is None
         mentioned = any(u.id == me.id for u in message.mentions)
         if not (direct or mentioned):
             return
         text = _MENTION.sub(
             lambda m: "" if m.group(1) == str(me.id) else m.group(0), message.content
         )
-        ref = channel_ref(
-            guild_id=message.guild.id if message.guild else None,
-            channel_id=message.channel.id,
-            thread=str(message.id),
-        )
+        ref = channel_ref(guild_id=guild_id, channel_id=message.channel.id, thread=str(message.id))
         try:
             await self._chat.mention(Mention(channel=ref, text=text, message_id=str(message.id)))
         except BriefbotError as e:
