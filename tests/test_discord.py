@@ -250,6 +250,15 @@ async def test_start_logs_in_syncs_the_brief_group_and_reports_status(rig: Rig) 
     assert "secret-token" not in repr(status)
 
 
+def test_sharding_is_a_setting() -> None:
+    from bot.adapters.discord import make_client
+
+    sharded = make_client(sharding=True, api_url=None, application_id=APP_ID)
+    single = make_client(sharding=False, api_url=None, application_id=APP_ID)
+    assert isinstance(sharded, discord.AutoShardedClient)
+    assert not isinstance(single, discord.AutoShardedClient)
+
+
 async def test_a_test_guild_gets_the_commands_instead_of_everyone() -> None:
     fake = FakeDiscord()
     base = await fake.start()
@@ -636,6 +645,11 @@ async def test_one_embed_per_development_and_an_update_edits_it_in_place(rig: Ri
 async def test_an_edit_of_a_deleted_message_gives_up_and_is_not_recreated(rig: Rig) -> None:
     outlet = rig.platform.outlet
     message_id = await outlet.send(_post())
+    await outlet.edit(
+        _post("edit:0", message=_alert("Envoys meet in Geneva, corrected")), message_id
+    )
+    (edit,) = rig.fake.edits()
+    assert edit.body["embeds"][0]["title"] == "Envoys meet in Geneva, corrected"
     rig.fake.delete(CHANNEL, message_id)
     with pytest.raises(DeliveryError) as e:
         await outlet.edit(_post("edit:1", message=_alert("Envoys meet, corrected")), message_id)
@@ -652,18 +666,44 @@ async def test_an_edit_of_a_deleted_message_gives_up_and_is_not_recreated(rig: R
 async def test_nothing_posted_twice_after_an_uncertain_failure(rig: Rig) -> None:
     outlet = rig.platform.outlet
     outlet._timeout = 0.3
+    deliverer = Deliverer(store=rig.store, outlets={"discord": outlet}, clock=rig.clock)
+    await rig.store.enqueue(_post("alert:u"))
     rig.fake.fail("create", Failure(status=500, hang=1.0))  # made, but no answer in time
-    with pytest.raises(DeliveryError) as e:
-        await outlet.send(_post("alert:u"))
-    assert e.value.uncertain
+    assert await deliverer.deliver_due() == 0
     assert len(rig.fake.messages[CHANNEL]) == 1
+    pending = await rig.store.get_post("alert:u")
+    assert pending is not None and pending.state.value == "pending" and pending.attempts == 1
     # Later than Discord's nonce window: the fake no longer deduplicates, the outlet must look
     rig.fake.dedup = False
     rig.clock.advance(timedelta(minutes=10))
-    message_id = await outlet.send(_post("alert:u", attempts=1))
+    assert await deliverer.deliver_due() == 1
     assert len(rig.fake.messages[CHANNEL]) == 1
-    assert message_id == rig.fake.messages[CHANNEL][0]["id"]
+    assert len(rig.fake.made(CHANNEL)) == 1  # no second create at all
+    delivered = await rig.store.get_post("alert:u")
+    assert delivered is not None
+    assert delivered.platform_message_id == rig.fake.messages[CHANNEL][0]["id"]
     assert any(c.method == "GET" and c.path.endswith("/messages") for c in rig.fake.calls)
+
+
+async def test_a_retry_that_finds_nothing_sends_once(rig: Rig) -> None:
+    rig.fake.dedup = False
+    rig.clock.advance(timedelta(minutes=10))
+    await rig.platform.outlet.send(_post("alert:v", attempts=2))
+    assert len(rig.fake.messages[CHANNEL]) == 1
+
+
+async def test_a_global_429_cut_short_does_not_hold_the_global_lock_forever(rig: Rig) -> None:
+    outlet = rig.platform.outlet
+    outlet._timeout = 0.2
+    outlet.release_global_after = 0.2
+    rig.fake.fail("create", Failure(status=429, retry_after=20.0, is_global=True))
+    with pytest.raises(DeliveryError) as e:
+        await outlet.send(_post("alert:g1"))
+    assert e.value.uncertain
+    outlet._timeout = 3.0
+    other = ChannelRef(platform="discord", workspace=GUILD, channel=OTHER)
+    await asyncio.wait_for(outlet.send(_post("alert:g2", channel=other)), 3.0)
+    assert len(rig.fake.made(OTHER)) == 1
 
 
 async def test_a_retry_inside_the_window_is_deduplicated_by_the_nonce(rig: Rig) -> None:

@@ -240,6 +240,7 @@ class DiscordOutlet:
         self._uncertain: set[str] = set()
         self.logged_in = False
         self.last_error: str | None = None
+        self.release_global_after = MAX_RATELIMIT_WAIT
 
     @property
     def ready(self) -> bool:
@@ -352,8 +353,11 @@ class DiscordOutlet:
                     return str(m.id)
                 if digest in (m.content or ""):
                     return str(m.id)
+        except discord.Forbidden as e:
+            # No Read Message History: send again and trust the nonce (and say so).
+            log.warning("discord channel %s: cannot read its history to check: %s", channel_id, e)
+            return None
         except discord.HTTPException as e:
-            log.warning("discord channel %s: could not read its history: %s", channel_id, e)
             raise self._error(e, None) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise DeliveryError(f"could not read the channel's history: {e}") from e
@@ -474,7 +478,7 @@ class DiscordOutlet:
         lock closed for good: open it again after the longest wait discord.py would take."""
         lock = getattr(self._client.http, "_global_over", None)
         if isinstance(lock, asyncio.Event) and not lock.is_set():
-            asyncio.get_running_loop().call_later(MAX_RATELIMIT_WAIT, lock.set)
+            asyncio.get_running_loop().call_later(self.release_global_after, lock.set)
 
 
 # --- commands ------------------------------------------------------------------------------
