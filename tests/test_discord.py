@@ -337,6 +337,16 @@ async def test_bad_input_gets_a_helpful_error(rig: Rig) -> None:
     assert "Unknown topic" in _text(data) and private
 
 
+async def test_missing_topics_and_a_stale_subcommand_get_helpful_errors(rig: Rig) -> None:
+    # Discord never sends a required option empty: discord.py sees an out-of-date command
+    for verb in ("subscribe", "retired"):  # "retired": no longer in the table
+        data, private = _final(await rig.response(rig.command(verb)))
+        assert "out of date" in _text(data) and "/brief help" in _text(data) and private
+    token = rig.command("subscribe", [{"name": "topics", "type": 3, "value": " , "}])
+    data, private = _final(await rig.response(token))
+    assert "Which topics?" in _text(data) and "Known topics" in _text(data) and private
+
+
 async def test_help_topics_sources_are_answered_privately_from_the_table(rig: Rig) -> None:
     data, private = _final(await rig.response(rig.command("help")))
     assert private

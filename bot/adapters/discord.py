@@ -262,6 +262,8 @@ class DiscordOutlet:
         digest = nonce_for(post.key)
         now = self._clock.now()
         first = self._tried.setdefault(post.key, now)
+        while len(self._tried) > 10_000:  # posts given up elsewhere: forget the oldest
+            del self._tried[next(iter(self._tried))]
         if post.attempts > 0 or post.key in self._uncertain:
             started = min(first, post.created_at)
             if now - started >= DEDUP_WINDOW:
@@ -633,9 +635,14 @@ class _Tree(app_commands.CommandTree[Any]):
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
     ) -> None:
         log.warning("discord interaction failed: %s", error)
-        reply = error_reply(
-            "That did not work.", f"Type /{GROUP} help to see the commands and their options."
-        )
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            message = (
+                "That command is out of date: the bot was updated and Discord is still "
+                "showing its old commands. Try again in a minute."
+            )
+        else:
+            message = "Sorry, that did not work."
+        reply = error_reply(message, f"Type /{GROUP} help to see the commands and their options.")
         embeds = dr.render(reply).discord_embeds()
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
