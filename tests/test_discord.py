@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,11 +20,14 @@ from bot.adapters.discord import (
     PERMISSIONS,
     DiscordPlatform,
     Pacer,
+    create_discord,
     footer_for,
     invite_url,
+    make_client,
     nonce_for,
 )
 from bot.clock import ManualClock
+from bot.config import load_settings
 from bot.domain import Channel, ChannelRef, Development, Post, PostKind, Source, Story, Topic
 from bot.messages import AlertView, Reply
 from bot.ports import DeliveryError, NewItem
@@ -251,8 +256,6 @@ async def test_start_logs_in_syncs_the_brief_group_and_reports_status(rig: Rig) 
 
 
 def test_sharding_is_a_setting() -> None:
-    from bot.adapters.discord import make_client
-
     sharded = make_client(sharding=True, api_url=None, application_id=APP_ID)
     single = make_client(sharding=False, api_url=None, application_id=APP_ID)
     assert isinstance(sharded, discord.AutoShardedClient)
@@ -829,3 +832,42 @@ async def test_the_outlet_paces_a_burst_through_its_pacer(rig: Rig) -> None:
     for n in range(3):
         await rig.platform.outlet.send(_post(f"alert:{n}"))
     assert waits == [int(CHANNEL)] * 3
+
+
+async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    base = await fake.start()
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for name in ("sources.toml", "topics.toml"):
+        shutil.copy(Path("config") / name, folder / name)
+    (folder / "bot.toml").write_text(f'[discord]\napi_url = "{base}"\n', encoding="utf-8")
+    settings = load_settings(
+        folder,
+        environ={
+            "DISCORD_TOKEN": "abc.def.ghi",
+            "DISCORD_APPLICATION_ID": APP_ID,
+            "DISCORD_TEST_GUILD": GUILD,
+        },
+    )
+    store = MemoryStore()
+    clock = ManualClock(NOW)
+    commands = CommandService(store=store, story=settings.story, clock=clock)
+    answerer = Answerer(store=store, story=settings.story, clock=clock)
+    chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
+    platform = create_discord(settings, chat=chat, store=store, clock=clock)
+    assert platform.name == "discord" and platform.outlet.platform == "discord"
+    assert not platform.outlet.ready
+    try:
+        await platform.start()
+        assert platform.outlet.ready
+        login = next(c for c in fake.calls if c.path == "/users/@me")
+        assert login.method == "GET"
+        assert [c.path for c in fake.calls if c.method == "PUT"] == [
+            f"/applications/{APP_ID}/guilds/{GUILD}/commands"
+        ]
+        assert "abc.def.ghi" not in repr(platform.status())
+    finally:
+        await platform.stop()
+        await fake.close()
+    assert not platform.outlet.ready
