@@ -840,7 +840,7 @@ async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path:
     folder = tmp_path / "config"
     folder.mkdir()
     for name in ("sources.toml", "topics.toml"):
-        shutil.copy(Path("config") / name, folder / name)
+        shutil.copy(Path(__file__).resolve().parent.parent / "config" / name, folder / name)
     (folder / "bot.toml").write_text(f'[discord]\napi_url = "{base}"\n', encoding="utf-8")
     settings = load_settings(
         folder,
