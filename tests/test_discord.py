@@ -53,6 +53,7 @@ STORY = Story(
         Topic(id="nato", name="NATO", description="The alliance"),
     ),
 )
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config"
 REF = ChannelRef(platform="discord", workspace=GUILD, channel=CHANNEL)
 MANAGE_CHANNELS = 1 << 4
 SEND = 1 << 11
@@ -834,14 +835,20 @@ async def test_the_outlet_paces_a_burst_through_its_pacer(rig: Rig) -> None:
     assert waits == [int(CHANNEL)] * 3
 
 
-async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path: Path) -> None:
-    fake = FakeDiscord()
-    base = await fake.start()
+def _config_folder(tmp_path: Path, api_url: str) -> Path:
+    """The shipped sources and topics, and a bot.toml pointing Discord at ``api_url``."""
     folder = tmp_path / "config"
     folder.mkdir()
     for name in ("sources.toml", "topics.toml"):
-        shutil.copy(Path(__file__).resolve().parent.parent / "config" / name, folder / name)
-    (folder / "bot.toml").write_text(f'[discord]\napi_url = "{base}"\n', encoding="utf-8")
+        shutil.copy(SHIPPED_CONFIG / name, folder / name)
+    (folder / "bot.toml").write_text(f'[discord]\napi_url = "{api_url}"\n', encoding="utf-8")
+    return folder
+
+
+async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path: Path) -> None:
+    fake = FakeDiscord()
+    base = await fake.start()
+    folder = _config_folder(tmp_path, base)
     settings = load_settings(
         folder,
         environ={

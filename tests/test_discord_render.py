@@ -206,3 +206,8 @@ def test_a_short_briefing_is_whole() -> None:
     embeds = dr.render(view).embeds
     assert [e["title"] for e in embeds] == ["Evening briefing", "NATO"]
     assert "and 3 more" in embeds[1]["description"]
+
+
+def test_an_empty_reply_is_still_a_valid_embed() -> None:
+    embed = dr.reply_embed(Reply())
+    assert embed["description"] == "Nothing to show."

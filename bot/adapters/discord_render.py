@@ -267,9 +267,13 @@ def reply_embed(reply: Reply, *, footer: str | None = None) -> dict[str, Any]:
     texts = [fit(reply.footer, 500)] if reply.footer else []
     if footer:
         texts.append(footer)
+    title = fit(reply.title, TITLE_MAX)
+    description = _join_fitting([p for p in parts if p], "\n", DESCRIPTION_MAX)[0]
+    if not (title or description or fields):
+        description = "Nothing to show."  # Discord refuses an empty embed
     return _embed(
-        title=fit(reply.title, TITLE_MAX),
-        description=_join_fitting([p for p in parts if p], "\n", DESCRIPTION_MAX)[0],
+        title=title,
+        description=description,
         colour=ERROR_COLOUR if reply.error else REPLY_COLOUR,
         fields=fields,
         footer=" · ".join(texts) or None,
