@@ -695,6 +695,7 @@ class DiscordPlatform:
         self._outlet = DiscordOutlet(self.client, clock=clock, pacer=pacer, timeout=timeout)
         self._task: asyncio.Task[None] | None = None
         self._last_error: str | None = None
+        self.client.event(self.on_ready)
         self.client.event(self.on_message)
         self.client.event(self.on_guild_remove)
         self.client.event(self.on_guild_join)
@@ -765,6 +766,15 @@ class DiscordPlatform:
         }
 
     # -- events
+
+    async def on_ready(self) -> None:
+        """The gateway is connected (again): what came before is no longer the last error."""
+        self._last_error = None
+        log.info(
+            "discord: connected as %s to %d servers",
+            self.client.user,
+            len(self.client.guilds),
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.client.user

@@ -349,7 +349,7 @@ def plain_text(rendered: Rendered, *, footer: str | None = None) -> str:
     lines = [line for e in rendered.embeds for line in (*_embed_lines(e), "")]
     tail = f"-# {footer}" if footer else ""
     budget = CONTENT_MAX - len(tail) - 1
-    out, left = _join_fitting([ln[:1900] for ln in lines], "\n", budget - 12)
+    out, left = _join_fitting([shorten(ln, 1900) for ln in lines], "\n", budget - 12)
     if left and any(ln.strip() for ln in lines[len(lines) - left :]):
         out = out.rstrip() + "\n…"
     out = out.rstrip()
