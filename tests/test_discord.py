@@ -862,7 +862,7 @@ async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path:
     commands = CommandService(store=store, story=settings.story, clock=clock)
     answerer = Answerer(store=store, story=settings.story, clock=clock)
     chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
-    platform = create_discord(settings, chat=chat, store=store, clock=clock)
+    platform = create_discord(settings, chat=chat, store=store, clock=clock, gateway=False)
     assert platform.name == "discord" and platform.outlet.platform == "discord"
     assert not platform.outlet.ready
     try:

@@ -10,7 +10,7 @@ messages, guild joins and removals, and the outlet that delivers posts as embeds
   instead of discord.com: a subclass of ``HTTPClient`` rewrites each route's URL, and a webhook
   adapter (discord.py's ``async_context``, a context variable, set in the context ``start``
   runs in and so inherited by the gateway task) does the same for interaction callbacks and
-  follow-ups. ``Route.BASE`` is never changed.
+  follow-ups. ``Route.BASE`` is never changed. The gateway (events) is always Discord's own.
 - **Commands** are built from ``services.commands.COMMANDS``; their permissions are checked by
   the ``ChatService`` at run time, with the caller's channel permissions from the interaction.
 - **Delivery** (``DiscordOutlet``): see its docstring.
@@ -808,9 +808,11 @@ class DiscordPlatform:
 
 
 def create_discord(
-    settings: Settings, *, chat: ChatService, store: Store, clock: Clock
+    settings: Settings, *, chat: ChatService, store: Store, clock: Clock, gateway: bool = True
 ) -> Platform:
-    """The Discord platform for ``briefbot run`` (``DISCORD_TOKEN`` set)."""
+    """The Discord platform for ``briefbot run`` (``DISCORD_TOKEN`` set). ``gateway=False``
+    serves REST only (no events): tests against a fake, whose ``api_url`` the gateway (always
+    Discord's own) does not follow."""
     token = settings.secrets.discord_token
     if not token:
         raise BriefbotError("DISCORD_TOKEN is not set")
@@ -825,6 +827,7 @@ def create_discord(
         sharding=d.sharding,
         api_url=d.api_url,
         policy=d.manage,
+        gateway=gateway,
     )
 
 
