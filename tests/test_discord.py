@@ -652,6 +652,7 @@ async def test_one_embed_per_development_and_an_update_edits_it_in_place(rig: Ri
     assert edit.path == f"/channels/{CHANNEL}/messages/{alert_id}"
     (embed,) = edit.body["embeds"]
     assert "AP" in _text({"embeds": [embed]}) and "Talks resumed" in embed["description"]
+    assert nonce_for("alert:d1") in embed["footer"]["text"]  # still the alert's reference
     delivered = await store.get_post("update:d1:1")
     assert delivered is not None and delivered.platform_message_id == alert_id
 

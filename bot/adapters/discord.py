@@ -251,14 +251,16 @@ class DiscordOutlet:
     async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         channel_id = self._channel_id(post)
         message = self._message(post)
-        if post.kind is PostKind.UPDATE and thread_id is not None:
-            view = message
-            if isinstance(view, AlertView):
-                # The alert's embed, redrawn to what the development is now.
-                await self._edit_message(
-                    channel_id, int(thread_id), view, post.thread_of or post.key
-                )
-                return thread_id
+        if (
+            post.kind is PostKind.UPDATE
+            and thread_id is not None
+            and isinstance(message, AlertView)
+        ):
+            # The alert's embed, redrawn to what the development is now (keeping its reference).
+            await self._edit_message(
+                channel_id, int(thread_id), message, post.thread_of or post.key
+            )
+            return thread_id
         digest = nonce_for(post.key)
         now = self._clock.now()
         first = self._tried.setdefault(post.key, now)
@@ -369,7 +371,8 @@ class DiscordOutlet:
 
     async def edit(self, post: Post, message_id: str) -> None:
         channel_id = self._channel_id(post)
-        await self._edit_message(channel_id, int(message_id), self._message(post), post.key)
+        original = post.edit_of or post.key  # the message keeps the reference it was sent with
+        await self._edit_message(channel_id, int(message_id), self._message(post), original)
 
     async def _edit_message(
         self, channel_id: int, message_id: int, message: Message, key: str
@@ -382,7 +385,9 @@ class DiscordOutlet:
                 if plain:
                     text = dr.text_message(message, footer=footer).content
                     await asyncio.wait_for(
-                        partial.edit(content=text, embeds=[], allowed_mentions=None),
+                        partial.edit(
+                            content=text, embeds=[], allowed_mentions=discord.AllowedMentions.none()
+                        ),
                         self._timeout,
                     )
                 else:
