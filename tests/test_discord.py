@@ -823,17 +823,21 @@ async def test_pacing_keeps_five_messages_per_five_seconds_per_channel() -> None
     assert len(slept) == 2
 
 
-async def test_the_outlet_paces_a_burst_through_its_pacer(rig: Rig) -> None:
-    waits: list[int] = []
+async def test_the_outlet_paces_a_burst_per_channel(rig: Rig) -> None:
+    now = [0.0]
+    slept: list[float] = []
 
-    class Counting(Pacer):
-        async def wait(self, channel_id: int) -> None:
-            waits.append(channel_id)
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
 
-    rig.platform.outlet._pacer = Counting()
-    for n in range(3):
+    rig.platform.outlet._pacer = Pacer(monotonic=lambda: now[0], sleep=sleep)
+    other = ChannelRef(platform="discord", workspace=GUILD, channel=OTHER)
+    for n in range(7):
         await rig.platform.outlet.send(_post(f"alert:{n}"))
-    assert waits == [int(CHANNEL)] * 3
+    await rig.platform.outlet.send(_post("alert:other", channel=other))
+    assert len(rig.fake.made(CHANNEL)) == 7 and len(rig.fake.made(OTHER)) == 1
+    assert slept == [5.0]  # the 6th waited for the window; the 7th fit in the new one
 
 
 def _config_folder(tmp_path: Path, api_url: str) -> Path:
