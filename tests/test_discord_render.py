@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import discord
@@ -211,3 +212,16 @@ def test_a_short_briefing_is_whole() -> None:
 def test_an_empty_reply_is_still_a_valid_embed() -> None:
     embed = dr.reply_embed(Reply())
     assert embed["description"] == "Nothing to show."
+
+
+def test_a_hostile_headline_of_brackets_renders_quickly() -> None:
+    # escape_markdown alone backtracks quadratically on "[x](" runs (about 1 s for 4,000
+    # characters): the event loop would stall on one headline.
+    view = AlertView(
+        headline="[x](" * 5000, summary="[y](" * 5000, outlets=("A",), links=(), topics=()
+    )
+    started = time.perf_counter()
+    embed = dr.alert_embed(view)
+    assert time.perf_counter() - started < 0.5
+    assert len(embed["title"]) <= dr.TITLE_MAX and "\\[x\\](" in embed["title"]
+    assert not LINK.findall(embed["description"])

@@ -42,7 +42,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _SPACE = re.compile(r"\s+")
 _AT_WORD = re.compile(r"@(?=(everyone|here)\b)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[@#!&/])")
-_BRACKETS = re.compile(r"([\[\]])")
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use stand-ins for [ and ] while escaping
 _LINE_START = re.compile(r"^([#>\-+*]|\d+\.)")
 
 # A small palette; a topic keeps its colour across restarts (a stable digest, not hash()).
@@ -64,9 +64,12 @@ def inert(text: str) -> str:
     line."""
     text = _CONTROL.sub("", text)
     text = _URL.sub("", text)
-    text = _SPACE.sub(" ", text).strip()
+    text = _SPACE.sub(" ", text).strip().replace(_OPEN, "").replace(_CLOSE, "")
+    # Brackets are set aside first: escape_markdown's link pattern backtracks quadratically on
+    # many of them (a hostile headline would stall the event loop); they come back escaped.
+    text = text.replace("[", _OPEN).replace("]", _CLOSE)
     text = discord.utils.escape_markdown(text)
-    text = _BRACKETS.sub(r"\\\1", text.replace("\\[", "["))
+    text = text.replace(_OPEN, "\\[").replace(_CLOSE, "\\]")
     text = _LINE_START.sub(r"\\\1", text)
     text = _AT_WORD.sub("@" + ZWSP, text)
     text = discord.utils.escape_mentions(text)
@@ -80,7 +83,7 @@ def fit(text: str, limit: int) -> str:
         out = inert(shorten(text, budget))
         if len(out) <= limit or budget <= 1:
             return out[:limit] if len(out) > limit else out
-        budget -= max(len(out) - limit, 1)
+        budget = min(budget - 1, budget * limit // len(out))  # escaping grew it: scale down
 
 
 def safe_url(url: str) -> str | None:
