@@ -883,3 +883,35 @@ async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path:
         await platform.stop()
         await fake.close()
     assert not platform.outlet.ready
+
+
+async def test_a_deleted_channel_is_paused_and_the_others_go_on(rig: Rig) -> None:
+    other = ChannelRef(platform="discord", workspace=GUILD, channel=OTHER)
+    await rig.store.subscribe(REF, ["nato"])
+    await rig.store.subscribe(other, ["nato"])
+    state = rig.platform.client._connection
+    channels = [
+        {"id": cid, "type": 0, "name": "news", "position": n, "permission_overwrites": []}
+        for n, cid in enumerate((CHANNEL, OTHER))
+    ]
+    guild = {
+        "id": GUILD,
+        "name": "News",
+        "channels": channels,
+        "roles": [],
+        "members": [],
+        "member_count": 2,
+        "features": [],
+        "emojis": [],
+        "stickers": [],
+    }
+    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    state.parse_channel_delete({"id": CHANNEL, "guild_id": GUILD, "type": 0})  # type: ignore[arg-type]
+
+    async def paused() -> bool:
+        channel = await rig.store.get_channel(REF)
+        return channel is not None and channel.paused
+
+    await _until(paused)
+    still = await rig.store.get_channel(other)
+    assert still is not None and not still.paused

@@ -704,6 +704,7 @@ class DiscordPlatform:
         self.client.event(self.on_message)
         self.client.event(self.on_guild_remove)
         self.client.event(self.on_guild_join)
+        self.client.event(self.on_guild_channel_delete)
 
     @property
     def outlet(self) -> DiscordOutlet:
@@ -810,6 +811,14 @@ class DiscordPlatform:
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self._chat.resume(platform=PLATFORM, workspace=str(guild.id), channel=None)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self._chat.pause(
+            platform=PLATFORM,
+            workspace=str(channel.guild.id),
+            channel=str(channel.id),
+            reason="the channel was deleted",
+        )
 
 
 def create_discord(
