@@ -915,3 +915,55 @@ async def test_a_deleted_channel_is_paused_and_the_others_go_on(rig: Rig) -> Non
     await _until(paused)
     still = await rig.store.get_channel(other)
     assert still is not None and not still.paused
+
+
+async def test_mentioning_the_bots_role_counts_as_mentioning_the_bot(rig: Rig) -> None:
+    role = "400000000000000001"
+    state = rig.platform.client._connection
+    roles = [
+        {
+            "id": GUILD,
+            "name": "@everyone",
+            "permissions": "0",
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+        },
+        {
+            "id": role,
+            "name": "briefbot",
+            "permissions": "0",
+            "position": 1,
+            "color": 0,
+            "hoist": False,
+            "managed": True,
+            "mentionable": False,
+            "tags": {"bot_id": BOT_ID},
+        },
+    ]
+    guild = {
+        "id": GUILD,
+        "name": "News",
+        "channels": [],
+        "roles": roles,
+        "members": [],
+        "member_count": 2,
+        "features": [],
+        "emojis": [],
+        "stickers": [],
+    }
+    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    ana = _user("300000000000000001", "ana")
+    payload = _message_create("777", f"<@&{role}> subscriptions", author=ana, mentions=[])
+    payload["mention_roles"] = [role]
+    state.parse_message_create(payload)  # type: ignore[arg-type]
+
+    async def queued() -> bool:
+        return bool(await rig.store.pending_heads(per_channel=10, limit=10))
+
+    await _until(queued)
+    (post,) = await rig.store.pending_heads(per_channel=10, limit=10)
+    assert post.channel.thread == "777"
+    assert "follows nothing yet" in post.text

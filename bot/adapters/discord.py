@@ -659,7 +659,7 @@ class _Tree(app_commands.CommandTree[Any]):
 # --- the platform -----------------------------------------------------------------------------
 
 
-_MENTION = re.compile(r"<@!?(\d+)>")
+_MENTION = re.compile(r"<@[!&]?(\d+)>")
 
 
 class DiscordPlatform:
@@ -789,12 +789,14 @@ class DiscordPlatform:
         # An uncached guild's message comes with a partial channel that still knows its guild.
         guild_id = message.guild.id if message.guild else getattr(message.channel, "guild_id", None)
         direct = guild_id is None
-        mentioned = any(u.id == me.id for u in message.mentions)
+        # "@briefbot" may also be the bot's own role (Discord offers both in the picker).
+        mine = {str(me.id)} | {
+            str(r.id) for r in message.role_mentions if r.tags and r.tags.bot_id == me.id
+        }
+        mentioned = any(u.id == me.id for u in message.mentions) or len(mine) > 1
         if not (direct or mentioned):
             return
-        text = _MENTION.sub(
-            lambda m: "" if m.group(1) == str(me.id) else m.group(0), message.content
-        )
+        text = _MENTION.sub(lambda m: "" if m.group(1) in mine else m.group(0), message.content)
         ref = channel_ref(guild_id=guild_id, channel_id=message.channel.id, thread=str(message.id))
         try:
             await self._chat.mention(Mention(channel=ref, text=text, message_id=str(message.id)))
