@@ -36,7 +36,7 @@ from bot.services.chat import ChatService
 from bot.services.commands import COMMANDS, CommandService
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
-from tests.fakes.discord_api import APP_ID, BOT_ID, Failure, FakeDiscord
+from fakes.discord_api import APP_ID, BOT_ID, Failure, FakeDiscord
 
 NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 GUILD = "100000000000000001"
@@ -409,7 +409,7 @@ async def test_slow_work_is_deferred_then_followed_up(rig: Rig) -> None:
         await asyncio.sleep(0.3)
         return await original(*args)
 
-    rig.platform._chat.command = slow  # type: ignore[method-assign]
+    rig.platform._chat.command = slow  # type: ignore[method-assign,assignment]
     token = rig.command("topics")
     bodies = await rig.response(token)
     assert bodies[0]["type"] == 5 and bodies[0]["data"]["flags"] == 64  # deferred, ephemeral
@@ -526,20 +526,20 @@ async def test_a_mention_queues_an_answer_as_a_reply_and_bots_are_ignored(rig: R
     ana = _user("300000000000000001", "ana")
     other_bot = _user("300000000000000009", "newsbot", bot=True)
     state.parse_message_create(
-        _message_create("555", f"<@{BOT_ID}> topics", author=ana, mentions=[me])
-    )  # type: ignore[arg-type]
+        _message_create("555", f"<@{BOT_ID}> topics", author=ana, mentions=[me])  # type: ignore[arg-type]
+    )
     state.parse_message_create(
-        _message_create("556", "just chatting @everyone", author=ana, mentions=[])
-    )  # type: ignore[arg-type]
+        _message_create("556", "just chatting @everyone", author=ana, mentions=[])  # type: ignore[arg-type]
+    )
     state.parse_message_create(
-        _message_create("557", f"<@{BOT_ID}> topics", author=other_bot, mentions=[me])
-    )  # type: ignore[arg-type]
+        _message_create("557", f"<@{BOT_ID}> topics", author=other_bot, mentions=[me])  # type: ignore[arg-type]
+    )
     state.parse_message_create(
-        _message_create("558", "topics", author=me, mentions=[], guild=False)
-    )  # type: ignore[arg-type]
+        _message_create("558", "topics", author=me, mentions=[], guild=False)  # type: ignore[arg-type]
+    )
     state.parse_message_create(
-        _message_create("559", "what's new on territory?", author=ana, mentions=[], guild=False)
-    )  # type: ignore[arg-type]
+        _message_create("559", "what's new on territory?", author=ana, mentions=[], guild=False)  # type: ignore[arg-type]
+    )
 
     async def two_queued() -> bool:
         return len(await rig.store.pending_heads(per_channel=10, limit=10)) >= 2
@@ -575,7 +575,7 @@ async def test_removed_from_a_guild_pauses_it_and_joining_again_resumes(rig: Rig
         "emojis": [],
         "stickers": [],
     }
-    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    state.parse_guild_create(guild)
     await asyncio.sleep(0.05)
 
     async def paused() -> bool:
@@ -586,15 +586,15 @@ async def test_removed_from_a_guild_pauses_it_and_joining_again_resumes(rig: Rig
         return not await paused()
 
     # an outage is not a removal
-    state.parse_guild_delete({"id": GUILD, "unavailable": True})  # type: ignore[arg-type]
+    state.parse_guild_delete({"id": GUILD, "unavailable": True})
     await asyncio.sleep(0.05)
     assert await resumed()
-    state.parse_guild_create(guild)  # type: ignore[arg-type]
-    state.parse_guild_delete({"id": GUILD})  # type: ignore[arg-type]
+    state.parse_guild_create(guild)
+    state.parse_guild_delete({"id": GUILD})
     await _until(paused)
     channel = await rig.store.get_channel(REF)
     assert channel is not None and channel.pause_reason == "the bot was removed from the server"
-    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    state.parse_guild_create(guild)
     await _until(resumed)
     assert await rig.store.subscriptions(REF) == ["nato"]
 
@@ -905,8 +905,8 @@ async def test_a_deleted_channel_is_paused_and_the_others_go_on(rig: Rig) -> Non
         "emojis": [],
         "stickers": [],
     }
-    state.parse_guild_create(guild)  # type: ignore[arg-type]
-    state.parse_channel_delete({"id": CHANNEL, "guild_id": GUILD, "type": 0})  # type: ignore[arg-type]
+    state.parse_guild_create(guild)
+    state.parse_channel_delete({"id": CHANNEL, "guild_id": GUILD, "type": 0})
 
     async def paused() -> bool:
         channel = await rig.store.get_channel(REF)
@@ -954,7 +954,7 @@ async def test_mentioning_the_bots_role_counts_as_mentioning_the_bot(rig: Rig) -
         "emojis": [],
         "stickers": [],
     }
-    state.parse_guild_create(guild)  # type: ignore[arg-type]
+    state.parse_guild_create(guild)
     ana = _user("300000000000000001", "ana")
     payload = _message_create("777", f"<@&{role}> subscriptions", author=ana, mentions=[])
     payload["mention_roles"] = [role]
