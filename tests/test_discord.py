@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import discord
 import pytest
+from fakes.discord_api import APP_ID, BOT_ID, Failure, FakeDiscord
 
 from bot.adapters.discord import (
     PERMISSIONS,
@@ -36,7 +37,6 @@ from bot.services.chat import ChatService
 from bot.services.commands import COMMANDS, CommandService
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
-from fakes.discord_api import APP_ID, BOT_ID, Failure, FakeDiscord
 
 NOW = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
 GUILD = "100000000000000001"
