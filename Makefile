@@ -40,6 +40,7 @@ lint: $(BIN)/.dev-installed
 bench: $(BIN)/.dev-installed
 	$(BIN)/python bench/replay_bench.py
 	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/answer_bench.py
 
 eval: $(BIN)/.dev-installed
 	$(BIN)/python bench/eval.py
