@@ -32,7 +32,11 @@ from bot.services.answers import Answerer  # noqa: E402
 from bot.store.sqlite import SqliteStore  # noqa: E402
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
-WORDS = ["envoy", "talks", "ceasefire", "strike", "drone", "missile", "sanctions", "oil", "tanker", "summit", "alliance", "border", "region", "city", "plant", "reactor", "minister", "president", "parliament", "vote", "aid", "package", "air", "defence", "front", "line", "offensive", "negotiators", "draft", "plan", "guarantees", "troops", "deployment", "coalition"]
+WORDS = (
+    "envoy talks ceasefire strike drone missile sanctions oil tanker summit alliance border "
+    "region city plant reactor minister president parliament vote aid package air defence "
+    "front line offensive negotiators draft plan guarantees troops deployment coalition"
+).split()  # noqa: SIM905 - a sentence reads better than a list of strings
 PLACES = ("Kharkiv", "Odesa", "Zaporizhzhia", "Donetsk", "Kherson", "Sumy", "Dnipro", "Lviv")
 QUESTIONS = (
     "what's new on NATO?",
@@ -59,10 +63,9 @@ def build(path: Path, n_items: int) -> None:
         topics += ["fighting", "kyiv-politics", "europe"]
         items = []
         developments = []
-        item_id = 0
         pending: list[int] = []
         for n in range(n_items):
-            item_id += 1
+            item_id = n + 1
             at = NOW - timedelta(seconds=rng.uniform(0, 30 * 86400))
             title = " ".join(rng.choice(WORDS) for _ in range(8)) + " " + rng.choice(PLACES)
             on_story = n % 10 == 0
