@@ -53,8 +53,14 @@ class ChatService:
         return await self._commands.execute(invocation, command)
 
     async def text(self, invocation: Invocation, text: str) -> Reply:
-        """A line typed as a command (the console, ``/brief <text>``)."""
-        return await self.command(invocation, parse_command(text))
+        """A line typed as a command (the console, ``/brief <text>``). What is no command is
+        read as a question; what reads as neither gets the command list."""
+        command = parse_command(text)
+        if command.verb == "help" and command.unknown:
+            answer = await self._answerer.answer(invocation.channel, text)
+            if answer.understood:
+                return answer.reply
+        return await self.command(invocation, command)
 
     async def mention(self, mention: Mention, *, caller: Caller | None = None) -> bool:
         """Queue the answer to a question asked by mentioning the bot. Commands work there too
