@@ -21,6 +21,7 @@ from bot.domain import FeedError, Source
 from bot.ingest.fetch import HttpFetcher
 from bot.ingest.parse import parse_feed_async
 from bot.novelty.embed import Embedder, load_embedder, unavailable
+from bot.novelty.pair import load_pair_model
 from bot.ports import Clock, Fetcher, Store, Summarizer
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
@@ -44,6 +45,8 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
         languages=settings.languages,
         summary_max_chars=settings.summary_max_chars,
         max_links=settings.max_links,
+        # judgment (issue 9): a fit file named in [novelty] pair_model (make eval's folds)
+        pair_model=load_pair_model(settings.pair_model) if settings.pair_model else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from bot.clock import ManualClock
 from bot.config import load_story
 from bot.domain import FetchResult, Source
 from bot.novelty.embed import Embedder
+from bot.novelty.pair import PairModel, parse_pair_model
 from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.store.memory import MemoryStore
 from bot.summarize.extractive import ExtractiveSummarizer
@@ -63,7 +65,11 @@ class PausingStore(MemoryStore):
 
 
 def _pipeline(
-    store: MemoryStore, *, feed: bytes = FEED, embedder: Embedder | None = None
+    store: MemoryStore,
+    *,
+    feed: bytes = FEED,
+    embedder: Embedder | None = None,
+    pair_model: PairModel | None = None,
 ) -> Pipeline:
     return Pipeline(
         store=store,
@@ -71,9 +77,22 @@ def _pipeline(
         clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
         matcher=StoryMatcher(STORY),
         summarizer=ExtractiveSummarizer(),
-        settings=PipelineSettings(),
+        settings=PipelineSettings(pair_model=pair_model),
         embedder=embedder,
     )
+
+
+# A same-event model that joins two reports only when their embeddings agree.
+BY_MEANING = parse_pair_model(
+    json.dumps(
+        {
+            "threshold": 0.5,
+            "threshold_words_only": 0.5,
+            "with_meaning": {"bias": -9.0, "weights": {"meaning": 10.0}},
+            "words_only": {"bias": -9.0, "weights": {"words": 1.0}},
+        }
+    )
+)
 
 
 async def test_a_poll_cancelled_mid_ingest_still_finishes_its_items() -> None:
@@ -157,7 +176,8 @@ class FakeEmbedder:
 async def _developments(embedder: FakeEmbedder | None) -> int:
     store = MemoryStore()
     await store.sync_sources([SOURCE])
-    await _pipeline(store, feed=APPOINTMENT, embedder=embedder).poll(SOURCE)
+    pipeline = _pipeline(store, feed=APPOINTMENT, embedder=embedder, pair_model=BY_MEANING)
+    await pipeline.poll(SOURCE)
     return len(await store.recent_developments(topic=None, since=None, limit=10))
 
 

@@ -29,11 +29,13 @@ from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
 from bot.novelty.cluster import Clusterer, ClusterItem, semantic_text
 from bot.novelty.embed import Embedder, Embedding
+from bot.novelty.pair import PairModel
 from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
 from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
 from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
+from bot.topics.settle import settled_topics
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class PipelineSettings:
     summary_max_chars: int = 400
     max_links: int = 3
     window: timedelta = timedelta(hours=48)
+    # judgment (issue 9): the fitted same-event model; None: the one shipped in the package.
+    pair_model: PairModel | None = None
 
     def routing(self) -> RoutingSettings:
         return RoutingSettings(
@@ -100,7 +104,7 @@ class Pipeline:
         self._matcher = matcher
         self._summarizer = summarizer
         self._settings = settings
-        self._clusterer = Clusterer(window=settings.window)
+        self._clusterer = Clusterer(window=settings.window, model=settings.pair_model)
         self._router = Router(store=store, summarizer=summarizer, settings=settings.routing())
         self._topic_order = {t: i for i, t in enumerate(matcher.story.topic_ids())}
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
@@ -377,7 +381,9 @@ class Pipeline:
                 item_ids=(),
                 language=item.language,
             )
-        topics = set(development.topics) | set(item.topics)
+        # judgment (issue 9): topics settle from the first reports; a topic gained later does
+        # not send a late alert to its channels (bot/topics/settle.py).
+        topics = settled_topics(development.topics, item.topics, now - development.first_seen)
         touched[development_id] = replace(
             development,
             updated_at=now,
