@@ -35,6 +35,7 @@ from bot.novelty.pair import (
 )
 
 WINDOW_HOURS = 48
+WRONG_JOIN_COST = 2.0
 
 
 @dataclass
@@ -127,7 +128,9 @@ def best_threshold(probabilities: list[float], labels: list[bool], later: list[i
     """The cut that decides best as the clusterer decides: each report joins the earlier one it
     is most likely to share an event with, when that probability reaches the cut. A join to a
     report of the same event is right, to another event wrong (an over-merge), and no join
-    where one was possible is a miss (a duplicate); the cut with the best F1 of joins wins."""
+    where one was possible is a miss (a duplicate). A wrong join costs more than a miss: it
+    can lose an event's alert altogether, and later reports chain in behind it; the cut of the
+    least cost wins."""
     best_of: dict[int, tuple[float, bool]] = {}
     can_join: set[int] = set()
     for q, y, i in zip(probabilities, labels, later, strict=True):
@@ -135,14 +138,14 @@ def best_threshold(probabilities: list[float], labels: list[bool], later: list[i
             can_join.add(i)
         if i not in best_of or q > best_of[i][0]:
             best_of[i] = (q, y)
-    best, at = -1.0, 0.5
-    for cut in [x / 100 for x in range(10, 91, 2)]:
+    best, at = float("inf"), 0.5
+    for cut in [x / 100 for x in range(10, 96, 2)]:
         right = sum(1 for q, y in best_of.values() if q >= cut and y)
         wrong = sum(1 for q, y in best_of.values() if q >= cut and not y)
         missed = len(can_join) - right
-        f1 = 2 * right / max(2 * right + wrong + missed, 1)
-        if f1 >= best:
-            best, at = f1, cut
+        cost = WRONG_JOIN_COST * wrong + missed
+        if cost < best:
+            best, at = cost, cut
     return at
 
 

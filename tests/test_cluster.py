@@ -354,3 +354,65 @@ def test_entries_without_a_link_do_not_join_each_other() -> None:
     first = _feed(c, _item(1, "Kremlin rejects ceasefire proposal", link=""))
     other = _feed(c, _item(2, "Storm floods the Danube delta villages", link="", minutes=5))
     assert first != other
+
+
+# --- analysis pieces --------------------------------------------------------------------------
+
+
+def test_an_explainer_attaches_to_the_development_it_discusses() -> None:
+    c = _clusterer()
+    news = _item(
+        1,
+        "Zelensky names spy chief Kovalenko to run his presidential office",
+        "Oleh Kovalenko, head of military intelligence, replaces the chief of staff.",
+    )
+    explainer = _item(
+        2,
+        "What to know about Kovalenko, the spy chief who will run Zelensky's office",
+        "Oleh Kovalenko led military intelligence before Zelensky named him chief of staff.",
+        minutes=120,
+        source="s2",
+    )
+    c.observe(news.title, news.summary)
+    c.assign(news, new_id="d1")
+    c.observe(explainer.title, explainer.summary)
+    attached = c.assign(explainer, new_id="d2")
+    assert attached.analysis and attached.development_id == "d1"
+
+
+def test_nothing_joins_an_analysis_piece() -> None:
+    c = _clusterer()
+    opinion = _item(
+        1,
+        "Opinion: Kovalenko's appointment to Zelensky's office is a gamble",
+        "Oleh Kovalenko, the spy chief, will run the presidential office.",
+    )
+    c.observe(opinion.title, opinion.summary)
+    first = c.assign(opinion, new_id="d1")
+    assert first.created and first.analysis and first.reason == "analysis"
+    news = _item(
+        2,
+        "Zelensky names spy chief Kovalenko to run his presidential office",
+        "Oleh Kovalenko will run the presidential office, Zelensky said.",
+        minutes=30,
+        source="s2",
+    )
+    assert _feed(c, news) == "d2"
+
+
+def test_the_assignment_carries_the_models_probability() -> None:
+    c = _clusterer()
+    a = _item(1, "Envoy Harlan to meet Putin in Moscow on Tuesday", "Talks on a ceasefire.")
+    b = _item(
+        2,
+        "Harlan will meet Putin in Moscow on Tuesday, officials say",
+        "The envoy Harlan travels for ceasefire talks.",
+        minutes=20,
+        source="s2",
+    )
+    c.observe(a.title, a.summary)
+    c.assign(a, new_id="d1")
+    c.observe(b.title, b.summary)
+    joined = c.assign(b, new_id="d2")
+    assert joined.development_id == "d1" and not joined.created
+    assert 0.0 < joined.probability <= 1.0 and joined.score == joined.probability

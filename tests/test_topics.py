@@ -799,3 +799,31 @@ def test_resolve_topic_gives_nothing_for_garbage(text: str) -> None:
     res = resolve_topic(STORY, text)
     assert res.topic_id is None
     assert res.suggestion is None
+
+
+# --- the war's Russian side, without a Ukraine word ----------------------------------------------
+
+
+def test_a_russia_side_development_is_on_the_story(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Russia says its air defences downed 40 drones near Moscow",
+        "The Kremlin said the drones were aimed at a refinery south of the capital.",
+    )
+    assert result.on_story
+    assert result.topics == ("fighting",)
+    assert "#russia-side" in result.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # Russia named, but nothing of the war's vocabulary
+        ("Russia and China sign a grain deal", "Moscow said the Kremlin welcomed the trade."),
+        # one word of war vocabulary in passing is not enough evidence
+        ("Kremlin hosts a drone show for the new year", "Russia celebrated in Moscow."),
+        # an envoy's name alone (he works on other conflicts too)
+        ("Witkoff meets mediators after a drone strike in Gaza", "Talks go on."),
+    ],
+)
+def test_russia_without_the_war_stays_off(matcher: StoryMatcher, title: str, summary: str) -> None:
+    assert not matcher.classify(title, summary).on_story

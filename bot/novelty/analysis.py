@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 # Series that cover many events at once: they join nothing and nothing joins them.
 _ROUNDUP = re.compile(
-    r"\b(live\s+(thread|updates?|blog|coverage)|key\s+events|war\s+briefing|"
+    r"\b(live\s+(thread|updates?|blog|coverage)|live\s*[:|–—]|key\s+events|war\s+briefing|"
     r"(morning|evening|daily|weekly)\s+briefing|as\s+it\s+happened|what\s+we\s+know\s+on\s+day|"
     r"day\s+\d[\d,.]*\b|dzie[nń]\s+\d+|tag\s+\d+|newsletter|news\s+des\s+tages|"
     r"the\s+latest\s*:|in\s+pictures|in\s+maps|in\s+charts|year\s+in\s+review)",
@@ -78,12 +78,11 @@ def analysis_kind(title: str, link: str = "") -> str | None:
         return "roundup"
     if _GENRE.search(headline) or _CAPS_BYLINE.search(headline):
         return "genre"
-    if headline.endswith("?") or (_QUESTION_START.search(headline) and "?" in headline):
-        return "question"
-    if _QUESTION_START.match(headline) and not _reported_speech(headline):
-        return "question"
     if _PHRASES.search(headline) or _QUOTED_LEAD.search(headline):
         return "feature"
+    asks = headline.endswith("?") or _QUESTION_START.match(headline) is not None
+    if asks and not _reported_speech(headline):
+        return "question"
     path = urlsplit(link).path if link else ""
     if path and _PATH.search(path):
         return "section"
