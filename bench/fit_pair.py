@@ -35,7 +35,7 @@ from bot.novelty.pair import (
 )
 
 WINDOW_HOURS = 48
-WRONG_JOIN_COST = 2.0
+WRONG_JOIN_COST = 1.5
 
 
 @dataclass
@@ -128,7 +128,7 @@ def best_threshold(probabilities: list[float], labels: list[bool], later: list[i
     """The cut that decides best as the clusterer decides: each report joins the earlier one it
     is most likely to share an event with, when that probability reaches the cut. A join to a
     report of the same event is right, to another event wrong (an over-merge), and no join
-    where one was possible is a miss (a duplicate). A wrong join costs more than a miss: it
+    where one was possible is a miss (a duplicate). A wrong join costs 1.5 misses: it
     can lose an event's alert altogether, and later reports chain in behind it; the cut of the
     least cost wins."""
     best_of: dict[int, tuple[float, bool]] = {}

@@ -305,6 +305,7 @@ class _Member:
     embedding: Embedding | None
     names: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
+    headline: Vector | None = None
     joinable: bool = True  # analysis pieces can join a development but nothing joins them
 
 
@@ -456,6 +457,7 @@ class Clusterer:
         item_numbers: frozenset[str],
         member: _Member,
         first_seen: datetime,
+        item_headline: Vector | None = None,
     ) -> PairFeatures:
         language = _primary(item.language)
         other_language = bool(language and member.language and language != member.language)
@@ -467,7 +469,13 @@ class Clusterer:
             meaning = similarity(item.embedding, member.embedding)
             if other_language:
                 meaning += SEMANTIC_CROSS_LANGUAGE
+        if item_headline is None:
+            item_headline = self.vector(item.title, "")
+        headline = cosine(item_headline, member.headline or {})
+        if other_language:
+            headline = min(headline * CROSS_LANGUAGE_BOOST, 1.0)
         return PairFeatures(
+            headline=headline,
             words=words,
             meaning=meaning,
             names=sum(1 for n in item_names & member.names if self._rare(n)),
@@ -502,6 +510,7 @@ class Clusterer:
         best_p = 0.0
         best_joins = False
         item_names, item_numbers = _item_names(item), _item_numbers(item)
+        item_headline = self.vector(item.title, "")
         for member in self._members:
             if member.roundup or not member.joinable:
                 continue
@@ -512,7 +521,9 @@ class Clusterer:
             ):
                 continue  # nothing in common: not worth the model
             first = self._first_seen.get(member.development_id, member.seen_at)
-            features = self._features(item, vector, item_names, item_numbers, member, first)
+            features = self._features(
+                item, vector, item_names, item_numbers, member, first, item_headline
+            )
             p = self._model.probability(features)
             if p > best_p:
                 best, best_p = member, p
@@ -537,6 +548,7 @@ class Clusterer:
             embedding=item.embedding,
             names=_item_names(item),
             numbers=_item_numbers(item),
+            headline=self.vector(item.title, ""),
             joinable=joinable,
         )
 

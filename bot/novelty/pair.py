@@ -5,6 +5,7 @@ two report the same event. The answer is a calibrated probability from a logisti
 few features that carry to new wording and new weeks:
 
 - ``words``: TF-IDF cosine of headline and lede (rare words weigh most),
+- ``headline``: the same of the two headlines alone (what an editor chose to say first),
 - ``meaning``: cosine of the two sentence embeddings (when both have one),
 - ``names``: capitalized names the two share (people, places, institutions), capped at 3,
 - ``numbers``: whether they share a number of two digits or more,
@@ -30,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_PATH = Path(__file__).with_name("pair_model.json")
-FEATURES_WITH_MEANING = ("words", "meaning", "names", "numbers", "gap", "age")
-FEATURES_WORDS_ONLY = ("words", "names", "numbers", "gap", "age")
+FEATURES_WITH_MEANING = ("words", "headline", "meaning", "names", "numbers", "gap", "age")
+FEATURES_WORDS_ONLY = ("words", "headline", "names", "numbers", "gap", "age")
 NAME_CAP = 3
 
 _NAME = re.compile(r"(?<![\w'’])([A-ZÀ-ÖØ-ÞĄĆĘŁŃÓŚŹŻ][\w'’\-]{2,})")
@@ -70,10 +71,12 @@ class PairFeatures:
     numbers: bool
     gap_hours: float
     age_hours: float
+    headline: float = 0.0  # TF-IDF cosine of the two headlines alone
 
     def vector(self) -> dict[str, float]:
         values = {
             "words": self.words,
+            "headline": self.headline,
             "names": min(self.names, NAME_CAP) / NAME_CAP,
             "numbers": 1.0 if self.numbers else 0.0,
             "gap": math.log1p(max(self.gap_hours, 0.0)),

@@ -616,7 +616,7 @@ class StoryMatcher:
         for k in title_n.keys() | lead_n.keys():
             t, s = title_n.get(k, 0), lead_n.get(k, 0)
             several = len(words.get(k, ())) >= 2 or bool(t and s)
-            if several or s >= LEAD_MENTIONS:
+            if several or (s >= LEAD_MENTIONS and not both):
                 scores[k] = TITLE_WEIGHT * t + SUMMARY_WEIGHT * s
             elif t:
                 single[k] = TITLE_WEIGHT * t
