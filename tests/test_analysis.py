@@ -19,6 +19,8 @@ from bot.novelty.analysis import analysis_kind, is_analysis, is_news, is_roundup
         ("Can sanctions still bite in the fourth winter of the war?", "", "question"),
         ("What to know about the general picked to run the presidential office", "", "feature"),
         ("‘We sleep in shifts’: life in a city under drone attack", "", "feature"),
+        ("For farmers near the front, every harvest is a gamble", "", "feature"),
+        ("The Talks Have Stalled. Europe Must Decide What It Wants.", "", "feature"),
         (
             "The front line is moving faster than the talks",
             "https://paper.example/opinion/2026/03/front-line-faster",

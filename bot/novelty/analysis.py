@@ -51,6 +51,10 @@ _QUESTION_START = re.compile(
 _QUOTED_LEAD = re.compile(r"^[\"'‘“„«][^\"'’”«»]{3,80}[\"'’”»]\s*:")
 # GORDON SMITH: Why ... (an author's byline in capitals before an opinion piece).
 _CAPS_BYLINE = re.compile(r"^[A-Z][A-Z'’.\-]+(\s+[A-Z][A-Z'’.\-]+){1,3}\s*:")
+# "For Ukrainians, a museum is a reminder ..." (whom a feature is about, then its point).
+_FOR_WHOM = re.compile(r"^(for|to)\s+[^,]{3,40},\s", re.IGNORECASE)
+# "Politics Has Reawakened. The President Must Tread Carefully." (a thesis in two sentences).
+_TWO_SENTENCES = re.compile(r"[a-z]{3}\.\s+[A-Z][a-z]+\s+\w+.*\.$")
 # The path segments sites use for these sections.
 _PATH = re.compile(
     r"/(live|live-news|liveblog|live-blog|opinion|opinions|commentisfree|comment|analysis|"
@@ -78,7 +82,9 @@ def analysis_kind(title: str, link: str = "") -> str | None:
         return "roundup"
     if _GENRE.search(headline) or _CAPS_BYLINE.search(headline):
         return "genre"
-    if _PHRASES.search(headline) or _QUOTED_LEAD.search(headline):
+    if _PHRASES.search(headline) or _QUOTED_LEAD.search(headline) or _FOR_WHOM.match(headline):
+        return "feature"
+    if _TWO_SENTENCES.search(headline):
         return "feature"
     asks = headline.endswith("?") or _QUESTION_START.match(headline) is not None
     if asks and not _reported_speech(headline):
