@@ -27,6 +27,7 @@ from bot.domain import (
 )
 from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
+from bot.novelty.analysis import is_roundup
 from bot.novelty.cluster import Clusterer, ClusterItem, semantic_text
 from bot.novelty.embed import Embedder, Embedding
 from bot.novelty.pair import PairModel
@@ -331,7 +332,8 @@ class Pipeline:
                 )
                 continue
             story += 1
-            (embedding,) = await self._embed([item])
+            # judgment (issue 9): a round-up joins only its own copies; it needs no embedding.
+            (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
             assignment = self._clusterer.assign(
                 ClusterItem.of(item, embedding), new_id=f"dev-{item.id}"
             )
