@@ -141,6 +141,7 @@ def test_an_empty_bot_toml_gives_the_documented_defaults(tmp_path: Path) -> None
     assert settings.summary_max_chars == 400
     assert settings.max_links == 3
     assert settings.embeddings == "auto"
+    assert settings.pair_model is None  # the fit the package ships
     assert settings.secrets.slack_mode == "socket"
     assert settings.secrets.slack_http_port == 3000
     assert not settings.secrets.slack_enabled and not settings.secrets.discord_enabled
@@ -378,6 +379,7 @@ def test_wrong_type_is_reported_with_file_key_found_and_expected(tmp_path: Path)
         ('[posting]\nlanguages = ["english"]\n', "posting.languages[1]", 'got "english"'),
         ('[console]\nchannel = "my channel"\n', "console.channel", 'got "my channel"'),
         ('[novelty]\nembeddings = "on"\n', "novelty.embeddings", 'got "on"'),
+        ('[novelty]\npair_model = "missing.json"\n', "novelty.pair_model", 'got "missing.json"'),
         ("[llm]\nenabled = 1\n", "llm.enabled", "got 1"),
         ('[llm]\nbase_url = "localhost:11434"\n', "llm.base_url", 'got "localhost:11434"'),
         ('polling = "often"\n', "polling", 'got "often"'),
@@ -652,3 +654,12 @@ def test_the_off_switch_wins_over_a_key_and_an_endpoint(tmp_path: Path) -> None:
     )
     environ = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     assert load_settings(folder, environ=environ).llm.enabled is False
+
+
+def test_a_pair_model_file_is_read_relative_to_the_config_folder(tmp_path: Path) -> None:
+    from bot.novelty.pair import DEFAULT_PATH
+
+    folder = make_config(tmp_path, '[novelty]\npair_model = "fold.json"\n')
+    (folder / "fold.json").write_text(DEFAULT_PATH.read_text())
+    settings = load_settings(folder, environ={})
+    assert settings.pair_model == folder / "fold.json"

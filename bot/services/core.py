@@ -101,7 +101,7 @@ def build_core(
     writer: AnswerWriter | None = None,
 ) -> Core:
     router = Router(store=store, summarizer=summarizer, settings=settings.routing())
-    clusterer = Clusterer(window=settings.window)
+    clusterer = Clusterer(window=settings.window, model=settings.pair_model)
     pipeline = Pipeline(
         store=store,
         fetcher=fetcher,

@@ -27,13 +27,16 @@ from bot.domain import (
 )
 from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
+from bot.novelty.analysis import is_roundup
 from bot.novelty.cluster import Clusterer, ClusterItem, semantic_text
 from bot.novelty.embed import Embedder, Embedding
+from bot.novelty.pair import PairModel
 from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
 from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
 from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
+from bot.topics.settle import settled_topics
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class PipelineSettings:
     summary_max_chars: int = 400
     max_links: int = 3
     window: timedelta = timedelta(hours=48)
+    # judgment (issue 9): the fitted same-event model; None: the one shipped in the package.
+    pair_model: PairModel | None = None
 
     def routing(self) -> RoutingSettings:
         return RoutingSettings(
@@ -102,7 +107,7 @@ class Pipeline:
         self._matcher = matcher
         self._summarizer = summarizer
         self._settings = settings
-        self._clusterer = clusterer or Clusterer(window=settings.window)
+        self._clusterer = clusterer or Clusterer(window=settings.window, model=settings.pair_model)
         self._router = router or Router(
             store=store, summarizer=summarizer, settings=settings.routing()
         )
@@ -331,7 +336,8 @@ class Pipeline:
                 )
                 continue
             story += 1
-            (embedding,) = await self._embed([item])
+            # judgment (issue 9): a round-up joins only its own copies; it needs no embedding.
+            (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
             assignment = self._clusterer.assign(
                 ClusterItem.of(item, embedding), new_id=f"dev-{item.id}"
             )
@@ -381,7 +387,9 @@ class Pipeline:
                 item_ids=(),
                 language=item.language,
             )
-        topics = set(development.topics) | set(item.topics)
+        # judgment (issue 9): topics settle from the first reports; a topic gained later does
+        # not send a late alert to its channels (bot/topics/settle.py).
+        topics = settled_topics(development.topics, item.topics, now - development.first_seen)
         touched[development_id] = replace(
             development,
             updated_at=now,
