@@ -380,6 +380,15 @@ async def run_bot(
 
         busy = asyncio.Lock()
         rounds: set[asyncio.Task[None]] = set()
+        nudges: set[asyncio.Task[int]] = set()
+
+        def deliver_now() -> None:
+            """An answer was queued: deliver it now, not at the next tick."""
+            task = asyncio.create_task(bot.core.deliverer.deliver_due())
+            nudges.add(task)
+            task.add_done_callback(nudges.discard)
+
+        bot.core.chat.on_queued(deliver_now)
 
         async def one_round() -> None:
             async with busy:
@@ -438,7 +447,7 @@ async def run_bot(
         # for a bounded time: what is left stays pending for the next start.
         for task in (*rounds, first):
             task.cancel()
-        await asyncio.gather(*rounds, first, return_exceptions=True)
+        await asyncio.gather(*rounds, first, *nudges, return_exceptions=True)
         await bot.pipeline.drain()
         deadline = bot.clock.now() + timedelta(seconds=DRAIN_SECONDS)
         try:
