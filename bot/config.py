@@ -97,6 +97,7 @@ LLM_KEYS: Final = (
     "daily_token_budget",
     "breaker_failures",
     "breaker_cooldown",
+    "second_opinion",
 )
 
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
@@ -145,6 +146,8 @@ class LlmSettings:
     daily_token_budget: int = 200_000  # tokens a UTC day, counted from the API's usage
     breaker_failures: int = 3  # failed calls in a row that open the circuit breaker
     breaker_cooldown: float = 600.0  # seconds the LLM is skipped once the breaker opened
+    # Ask the LLM about the reports the offline same-event model is unsure of (off by default).
+    second_opinion: bool = False
 
     def __repr__(self) -> str:
         url = None if self.base_url is None else _redact_url(self.base_url)
@@ -732,6 +735,7 @@ def _llm_settings(table: _Table, env: _Environment, secrets: Secrets) -> LlmSett
         ),
         breaker_failures=table.integer("breaker_failures", 3, minimum=1, maximum=100),
         breaker_cooldown=table.number("breaker_cooldown", 600.0, minimum=1.0, unit="seconds"),
+        second_opinion=bool(table.optional_bool("second_opinion")),
     )
 
 

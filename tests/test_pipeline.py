@@ -306,3 +306,70 @@ JOINS_ALL = parse_pair_model(
         }
     )
 )
+
+
+class Judge:
+    """A second opinion that always says the same, and counts its calls."""
+
+    def __init__(self, verdict: bool | None) -> None:
+        self.verdict = verdict
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def same_event(
+        self, new: tuple[str, str], known: Sequence[tuple[str, str]]
+    ) -> bool | None:
+        self.asked.append((new[0], [k[0] for k in known]))
+        return self.verdict
+
+
+# Two reports of a storyline: alike in words, and the model is unsure of them (p = 0.5 on its
+# 0.5 threshold whatever they say).
+STORYLINE = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Kremlin denies Ukraine's account of the drone attack on the port</title>"
+    b"<link>https://wire.example/b</link></item>"
+    b"<item><title>Ukraine says a drone attack hit the port overnight</title>"
+    b"<link>https://wire.example/a</link></item></channel></rss>"
+)
+UNSURE = parse_pair_model(
+    json.dumps(
+        {
+            "threshold": 0.5,
+            "threshold_words_only": 0.5,
+            "with_meaning": {"bias": 0.0, "weights": {}},
+            "words_only": {"bias": 0.0, "weights": {}},
+        }
+    )
+)
+
+
+@pytest.mark.parametrize(("verdict", "developments"), [(False, 2), (True, 1), (None, 1)])
+async def test_an_unsure_pair_is_decided_by_the_second_opinion(
+    verdict: bool | None, developments: int
+) -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await store.save_poll_state(  # not the first poll: the items are news, not a backlog
+        (await store.get_poll_state(SOURCE.id)).__class__(source_id=SOURCE.id, baselined=True)
+    )
+    judge = Judge(verdict)
+    pipeline = Pipeline(
+        store=store,
+        fetcher=OneFeed(STORYLINE),
+        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(pair_model=UNSURE),
+        judge=judge,
+    )
+    await pipeline.start()
+    await pipeline.poll(SOURCE)
+    found = await store.recent_developments(topic=None, since=None, limit=10)
+    assert len(found) == developments
+    # Asked once, about the second report against the first; None keeps the model's join.
+    assert judge.asked == [
+        (
+            "Kremlin denies Ukraine's account of the drone attack on the port",
+            ["Ukraine says a drone attack hit the port overnight"],
+        )
+    ]

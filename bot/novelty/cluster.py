@@ -211,6 +211,15 @@ class Assignment:
     analysis: bool = False  # a piece about the news (see bot.novelty.analysis), not news
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """The development the pair model finds closest to an item (``Clusterer.candidate``)."""
+
+    development_id: str
+    probability: float
+    threshold: float
+
+
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ł", "l")
@@ -379,10 +388,34 @@ class Clusterer:
                     joinable=not is_analysis(item.title, item.link),
                 )
 
-    def assign(self, item: ClusterItem, *, new_id: str) -> Assignment:
+    def candidate(self, item: ClusterItem) -> Candidate | None:
+        """Where the pair model would put ``item``, without putting it there: the closest
+        development by the model, its probability and threshold. None when the item is a
+        round-up or a copy of an article already held (those are certain)."""
+        self._expire(item.seen_at)
+        if is_roundup(item.title) or self._same_article(item, roundup=False) is not None:
+            return None
+        best, probability, _joins = self._same_event(item, self.vector(item.title, item.summary))
+        if best is None:
+            return None
+        return Candidate(
+            development_id=best.development_id,
+            probability=probability,
+            threshold=(
+                self._model.threshold
+                if item.embedding is not None
+                else self._model.threshold_words_only
+            ),
+        )
+
+    def assign(
+        self, item: ClusterItem, *, new_id: str, override: tuple[str, bool] | None = None
+    ) -> Assignment:
         """Put ``item`` into a development: a known one carrying the same article or event,
         else a new one with id ``new_id``. An analysis piece joins the development it
-        discusses, if any, else one of its own that nothing joins."""
+        discusses, if any, else one of its own that nothing joins. ``override`` (a development
+        id and whether the item is the same event) is a second opinion on the model's closest
+        development: it decides that pair instead of the model's threshold."""
         self._expire(item.seen_at)
         vector = self.vector(item.title, item.summary)
         if is_roundup(item.title):
@@ -415,6 +448,8 @@ class Clusterer:
                 analysis=analysis,
             )
         best, probability, joins = self._same_event(item, vector)
+        if best is not None and override is not None and override[0] == best.development_id:
+            joins = override[1]
         if best is not None and joins:
             self._remember(item, best.development_id, vector, joinable=not analysis)
             return Assignment(
