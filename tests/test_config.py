@@ -663,3 +663,40 @@ def test_a_pair_model_file_is_read_relative_to_the_config_folder(tmp_path: Path)
     (folder / "fold.json").write_text(DEFAULT_PATH.read_text())
     settings = load_settings(folder, environ={})
     assert settings.pair_model == folder / "fold.json"
+
+
+# --- Slack's and Discord's non-secret settings -----------------------------------------------
+
+
+def test_chat_settings_come_from_bot_toml_and_the_environment_wins(tmp_path: Path) -> None:
+    folder = make_config(
+        tmp_path,
+        '[slack]\nmode = "http"\nhttp_port = 8080\nmanage = "admins"\n'
+        '[discord]\ntest_guild = "42"\nsharding = true\nmanage = ["111", "222"]\n',
+    )
+    settings = load_settings(folder, environ={})
+    assert (settings.slack.mode, settings.slack.http_port) == ("http", 8080)
+    assert settings.slack.manage.who == "admins"
+    assert settings.discord.test_guild == "42" and settings.discord.sharding
+    assert settings.discord.manage.users == frozenset({"111", "222"})
+    env = {"SLACK_MODE": "socket", "SLACK_HTTP_PORT": "3100", "DISCORD_TEST_GUILD": "7"}
+    overridden = load_settings(folder, environ=env)
+    assert (overridden.slack.mode, overridden.slack.http_port) == ("socket", 3100)
+    assert overridden.discord.test_guild == "7"
+    defaults = load_settings(make_config(tmp_path / "d"), environ={})
+    assert defaults.slack.manage.who == "anyone" and defaults.discord.manage.who == "managers"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[slack]\nmode = "websocket"\n', "slack.mode"),
+        ('[slack]\nmanage = "everyone"\n', "slack.manage"),
+        ("[slack]\nhttp_port = 70000\n", "slack.http_port"),
+        ('[discord]\ntest_guild = "my-server"\n', "discord.test_guild"),
+        ("[discord]\nmanage = []\n", "discord.manage"),
+    ],
+)
+def test_bad_chat_settings_are_refused_naming_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    message = config_error(make_config(tmp_path, toml))
+    assert message.startswith(f"{tmp_path / 'config' / 'bot.toml'}: {key} must be ")
