@@ -30,6 +30,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float | None = None  # the test's clock when the call arrived (``FakeSlack.stamp``)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class FakeSlack:
     admins: set[str] = field(default_factory=set)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     timeout_seconds: float = 3.0
+    stamp: Any = None  # a () -> float giving the test's time, recorded with each call
     _ts: int = 0
     posted: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -104,7 +106,8 @@ class FakeSlack:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
-        self.calls.append(Call(method=method, args=args, token=token))
+        at = self.stamp() if self.stamp is not None else None
+        self.calls.append(Call(method=method, args=args, token=token, at=at))
         queued = self.failures.get(method)
         failure = queued.pop(0) if queued else None
         if failure is not None:
