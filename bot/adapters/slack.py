@@ -66,6 +66,7 @@ PACE = 1.0  # seconds between two messages in one channel
 ADMIN_TTL = 600.0  # seconds a user's admin flag is remembered
 API_TIMEOUT = 15  # seconds for one Web API call
 DEFAULT_RETRY_AFTER = 30.0
+SOCKET_CONNECT_TIMEOUT = 30.0
 
 # Error codes, by what they mean for the post.
 CHANNEL_PAUSE = {
@@ -543,11 +544,11 @@ class SlackPlatform:
         self._outlet.workspace = self._team_id
 
     async def _start_socket(self) -> None:
-        handler = AsyncSocketModeHandler(self._app, self._app_token, web_client=self._client)
+        # The Socket Mode client retries a refused token forever, so the token is checked
+        # here first: the URL it gets is the one the client connects to.
         try:
-            await handler.connect_async()  # type: ignore[no-untyped-call]
+            opened = await self._client.apps_connections_open(app_token=self._app_token or "")
         except SlackApiError as e:
-            await handler.close_async()  # type: ignore[no-untyped-call]
             code = e.response.get("error") if isinstance(e.response.data, dict) else None
             raise self._fail(
                 f"Slack refused SLACK_APP_TOKEN ({code or e.response.status_code}): create an "
@@ -555,9 +556,22 @@ class SlackPlatform:
                 "App-Level Tokens), and turn Socket Mode on in the app's settings.",
                 e,
             ) from e
-        except (TimeoutError, aiohttp.ClientError, OSError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
+            raise self._fail(
+                f"cannot reach Slack to open Socket Mode ({type(e).__name__})", e
+            ) from e
+        handler = AsyncSocketModeHandler(self._app, self._app_token, web_client=self._client)
+        handler.client.wss_uri = str(opened.get("url") or "") or None
+        try:
+            async with asyncio.timeout(SOCKET_CONNECT_TIMEOUT):
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+        except TimeoutError as e:
             await handler.close_async()  # type: ignore[no-untyped-call]
-            raise self._fail(f"cannot open Slack's Socket Mode connection ({e})", e) from e
+            raise self._fail(
+                "cannot open Slack's Socket Mode connection (no answer within "
+                f"{SOCKET_CONNECT_TIMEOUT:g} s): check the network, or use SLACK_MODE=http",
+                e,
+            ) from e
         self._socket = handler
 
     async def _start_http(self) -> None:
