@@ -35,10 +35,12 @@ lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.dev-installed
 	$(BIN)/python bench/replay_bench.py
 	$(BIN)/python bench/parse_bench.py
+	$(BIN)/python bench/answer_bench.py
 
 eval: $(BIN)/.dev-installed
 	$(BIN)/python bench/eval.py

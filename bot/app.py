@@ -4,31 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from typing import IO
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import IO, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.adapters.console import ConsoleChat, ConsoleOutlet, Terminal, console_ref
+from bot.adapters.console import (
+    ConsoleChat,
+    ConsoleOutlet,
+    Lines,
+    PromptLines,
+    StdinLines,
+    Terminal,
+    console_ref,
+)
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.domain import FeedError, Source
+from bot.domain import BriefbotError, ConfigError, FeedError, Source
 from bot.ingest.fetch import HttpFetcher
 from bot.ingest.parse import parse_feed_async
+from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
-from bot.ports import Clock, Fetcher, Store, Summarizer
+from bot.ports import Clock, Fetcher, Platform, Store, Summarizer
+from bot.scheduler import BriefingScheduler
+from bot.services.answers import AnswerWriter
+from bot.services.chat import ChatService
 from bot.services.commands import CommandService
-from bot.services.outbox import Deliverer
-from bot.services.pipeline import Pipeline, PipelineSettings, PollReport
+from bot.services.core import Core, RoundReport, build_core
+from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.services.render import plain
 from bot.store import open_store
+from bot.store.llm_ledger import open_llm_ledger
 from bot.summarize.extractive import ExtractiveSummarizer
-from bot.topics.match import StoryMatcher
+from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
+from bot.summarize.llm import LlmAnswerer, LlmAnswerWriter, LlmClient, LlmSummarizer
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +65,47 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
     )
 
 
-def make_summarizer(settings: Settings) -> Summarizer:
-    """The offline extractive summarizer; the LLM one plugs in here when its issue lands."""
-    return ExtractiveSummarizer()
+def make_summarizer(
+    settings: Settings, *, ledger: LlmLedger | None = None, clock: Clock | None = None
+) -> Summarizer:
+    """The extractive summarizer, or (``settings.llm.enabled``) the LLM one wrapping it.
+
+    ``ledger`` keeps the LLM's cache and token counts (``SqliteLlmLedger.open(db)`` for the
+    bot's database; in memory when not given). Close the LLM client with
+    ``summarizer.client.aclose()`` at shutdown."""
+    extractive = ExtractiveSummarizer()
+    llm = settings.llm
+    if not llm.enabled or llm.model is None:
+        return extractive
+    client = LlmClient(
+        model=llm.model,
+        ledger=ledger if ledger is not None else MemoryLlmLedger(),
+        clock=clock if clock is not None else SystemClock(),
+        api_key=settings.secrets.openai_api_key,
+        base_url=llm.base_url,
+        timeout=llm.timeout,
+        max_retries=llm.max_retries,
+        daily_token_budget=llm.daily_token_budget,
+        breaker_failures=llm.breaker_failures,
+        breaker_cooldown=timedelta(seconds=llm.breaker_cooldown),
+    )
+    return LlmSummarizer(client, extractive)
+
+
+async def open_llm(
+    settings: Settings, stack: AsyncExitStack, *, clock: Clock, db: str | None = None
+) -> tuple[Summarizer, AnswerWriter | None]:
+    """The summarizer ``run`` and ``replay`` use, with its ledger on the bot's database, and the
+    LLM's answer writer when the LLM is on; both closed with ``stack``."""
+    if not settings.llm.enabled:
+        return make_summarizer(settings), None
+    ledger = await open_llm_ledger(db or settings.db)
+    stack.push_async_callback(ledger.close)
+    summarizer = make_summarizer(settings, ledger=ledger, clock=clock)
+    if not isinstance(summarizer, LlmSummarizer):
+        return summarizer, None
+    stack.push_async_callback(summarizer.client.aclose)
+    return summarizer, LlmAnswerWriter(LlmAnswerer(summarizer.client))
 
 
 def make_embedder(settings: Settings) -> Embedder | None:
@@ -84,6 +140,44 @@ async def opened_store(db: str) -> AsyncIterator[Store]:
         await store.close()
 
 
+# Where each chat platform's adapter lives: ``create(settings, chat=, store=, clock=)`` builds
+# its ``Platform``. A new platform is a line here and a module; the services stay as they are.
+PLATFORM_FACTORIES = {
+    "slack": "bot.adapters.slack:create_slack",
+    "discord": "bot.adapters.discord:create_discord",
+}
+DRAIN_SECONDS = 8.0  # shutdown delivers for at most this long (docker stop waits 10)
+HEARTBEAT_NAME = "process"
+
+
+class PlatformFactory(Protocol):
+    def __call__(
+        self, settings: Settings, *, chat: ChatService, store: Store, clock: Clock
+    ) -> Platform: ...
+
+
+def enabled_platforms(settings: Settings) -> list[str]:
+    """The chat platforms whose tokens are set."""
+    names = []
+    if settings.secrets.slack_enabled:
+        names.append("slack")
+    if settings.secrets.discord_enabled:
+        names.append("discord")
+    return names
+
+
+def platform_factory(name: str) -> PlatformFactory:
+    module_name, _, attribute = PLATFORM_FACTORIES[name].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ConfigError(
+            f"{name} is configured (its token is set) but its adapter cannot be loaded: {e}"
+        ) from e
+    factory: PlatformFactory = getattr(module, attribute)
+    return factory
+
+
 @dataclass(slots=True)
 class Bot:
     """The running parts of ``briefbot run``."""
@@ -91,71 +185,94 @@ class Bot:
     settings: Settings
     store: Store
     clock: Clock
-    pipeline: Pipeline
-    deliverer: Deliverer
-    commands: CommandService
+    core: Core
     sources: Sequence[Source]
+    platforms: list[Platform] = field(default_factory=list)
+    last_error: str | None = None
 
-    async def poll_due(self) -> list[PollReport]:
-        """Poll every source whose next poll is due, a few at a time; then deliver."""
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.core.pipeline
+
+    @property
+    def commands(self) -> CommandService:
+        return self.core.commands
+
+    async def due_sources(self) -> list[Source]:
         now = self.clock.now()
         due: list[Source] = []
         for source in self.sources:
             state = await self.store.get_poll_state(source.id)
             if state.next_poll_at is None or state.next_poll_at <= now:
                 due.append(source)
-        reports = await self.pipeline.poll_many(due, concurrency=MAX_CONCURRENT_POLLS)
-        await self.pipeline.sweep()
-        await self.deliverer.deliver_due()
-        return reports
+        return due
+
+    async def poll_due(self) -> RoundReport:
+        """One round: poll every source whose next poll is due, a few at a time; process,
+        deliver; record the bot's state for ``briefbot status``."""
+        report = await self.core.round(await self.due_sources(), concurrency=MAX_CONCURRENT_POLLS)
+        await self.heartbeat()
+        return report
+
+    async def heartbeat(self, *, running: bool = True) -> None:
+        """What ``briefbot status`` (another process) shows about this one."""
+        now = self.clock.now()
+        try:
+            await self.store.save_runtime(
+                HEARTBEAT_NAME,
+                {
+                    "pid": os.getpid(),
+                    "running": running,
+                    "platforms": [p.name for p in self.platforms],
+                    "outbox_depth": await self.store.outbox_depth(),
+                    "last_error": self.last_error,
+                },
+                at=now,
+            )
+            for platform in self.platforms:
+                await self.store.save_runtime(
+                    f"platform:{platform.name}", dict(platform.status()), at=now
+                )
+        except BriefbotError as e:
+            log.warning("could not record the bot's state: %s", e)
 
 
 async def build_bot(
-    settings: Settings, stack: AsyncExitStack, *, fetcher: Fetcher | None = None
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    fetcher: Fetcher | None = None,
+    clock: Clock | None = None,
 ) -> Bot:
-    clock = SystemClock()
+    clock = clock or SystemClock()
     store = await stack.enter_async_context(opened_store(settings.db))
     await store.sync_sources(settings.sources)
     if fetcher is None:
         fetcher = await stack.enter_async_context(make_fetcher(settings))
-    pipeline = Pipeline(
+    summarizer, writer = await open_llm(settings, stack, clock=clock)
+    core = build_core(
         store=store,
         fetcher=fetcher,
         clock=clock,
-        matcher=StoryMatcher(settings.story),
-        summarizer=make_summarizer(settings),
+        story=settings.story,
+        summarizer=summarizer,
         settings=pipeline_settings(settings),
         embedder=await asyncio.to_thread(make_embedder, settings),
+        writer=writer,
     )
-    await pipeline.start()
-    return Bot(
-        settings=settings,
-        store=store,
-        clock=clock,
-        pipeline=pipeline,
-        deliverer=Deliverer(store=store, outlets={}, clock=clock),
-        commands=CommandService(store=store, story=settings.story, clock=clock),
-        sources=settings.sources,
-    )
+    await core.start()
+    return Bot(settings=settings, store=store, clock=clock, core=core, sources=settings.sources)
 
 
 def not_built_yet(settings: Settings) -> list[str]:
     """What the configuration turns on that this version cannot do yet, said once at start."""
     notices = []
-    if settings.secrets.slack_enabled:
-        notices.append(
-            "Slack tokens are set, but Slack support is not built yet: this run uses the terminal."
-        )
-    if settings.secrets.discord_enabled:
-        notices.append(
-            "DISCORD_TOKEN is set, but Discord support is not built yet: this run "
-            "uses the terminal."
-        )
-    if settings.llm.enabled:
-        notices.append(
-            "An LLM is configured, but the LLM summarizer is not built yet: summaries "
-            "are extractive."
-        )
+    for name in enabled_platforms(settings):
+        module_name = PLATFORM_FACTORIES[name].partition(":")[0]
+        if importlib.util.find_spec(module_name) is None:
+            notices.append(
+                f"{name.capitalize()} support is not built yet: its token is ignored by this run."
+            )
     return notices
 
 
@@ -169,19 +286,33 @@ def human_interval(seconds: float) -> str:
     return f"{whole} second{'s' if whole != 1 else ''}"
 
 
-def _round_line(reports: Sequence[PollReport]) -> str:
+def round_line(report: RoundReport) -> str:
+    reports = report.polls
     ok = sum(r.status != "failed" for r in reports)
     failed = len(reports) - ok
     new = sum(r.new_items for r in reports)
     alerts = sum(r.alerts for r in reports)
     baseline = sum(r.new_items for r in reports if r.baseline)
-    line = f"[polled {len(reports)} sources: {ok} ok, {failed} failing; {new} new items"
+    line = (
+        f"[polled {plural(len(reports), 'source')}: {ok} ok, {failed} failing; "
+        f"{plural(new, 'new item')}"
+    )
     if baseline:
         line += f" ({baseline} kept as the starting backlog, never alerted)"
-    line += f"; {alerts} alerts queued"
+    line += f"; {plural(alerts, 'alert')} queued"
+    if report.delivered:
+        line += f"; {report.delivered} delivered"
     if failed:
         line += ". Type `sources` to see why"
     return line + "]"
+
+
+def wants_console(settings: Settings, stdin: IO[str], *, console: bool | None) -> bool:
+    """The terminal is a channel when asked (``--console``), or when standard input is a
+    terminal and no chat token is set."""
+    if console is not None:
+        return console
+    return stdin.isatty() and not enabled_platforms(settings)
 
 
 async def run_bot(
@@ -190,46 +321,75 @@ async def run_bot(
     stdin: IO[str] = sys.stdin,
     stdout: IO[str] = sys.stdout,
     fetcher: Fetcher | None = None,
+    console: bool | None = None,
 ) -> int:
-    """``briefbot run`` with the console: polls on schedule, answers commands typed in the
-    terminal, prints alerts. Ends at end of input, on ``quit``, on SIGINT or SIGTERM."""
+    """``briefbot run``: polls on schedule and delivers until SIGINT or SIGTERM; serves the
+    chat platforms whose tokens are set; with the console, answers commands typed in the
+    terminal and ends at end of input or ``quit`` as well."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    use_console = wants_console(settings, stdin, console=console)
+    interactive = use_console and stdin.isatty() and stdout.isatty()
+    terminal = Terminal(None if interactive else stdout)
     async with AsyncExitStack() as stack:
         bot = await build_bot(settings, stack, fetcher=fetcher)
         channel = console_ref(settings.console_channel)
-        terminal = Terminal(stdout, interactive=stdin.isatty() and stdout.isatty())
-        outlet = ConsoleOutlet(terminal, bot.clock)
-        bot.deliverer = Deliverer(
-            store=bot.store, outlets={outlet.platform: outlet}, clock=bot.clock
-        )
-        follows = await bot.store.subscriptions(channel)
-        terminal.show(
-            f"briefbot is following “{settings.story.name}”: {len(bot.sources)} sources, each "
-            f"read every {human_interval(settings.poll_interval)}.\n"
-            "This terminal is a channel. "
-            + (
-                f"It follows: {', '.join(follows)}."
-                if follows
-                else "It follows nothing yet: try `subscribe nato` or `subscribe *`."
-            )
-            + " Type `help` for commands, `quit` or Ctrl-D to stop."
-        )
-
+        if use_console:
+            bot.core.deliverer.add_outlet(ConsoleOutlet(terminal, bot.clock))
         for notice in not_built_yet(settings):
-            terminal.show(notice)
+            (terminal.show if use_console else log.warning)(notice)
+        for name in enabled_platforms(settings):
+            module_name = PLATFORM_FACTORIES[name].partition(":")[0]
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            platform = platform_factory(name)(
+                settings, chat=bot.core.chat, store=bot.store, clock=bot.clock
+            )
+            await platform.start()
+            stack.push_async_callback(platform.stop)
+            bot.platforms.append(platform)
+            bot.core.deliverer.add_outlet(platform.outlet)
+            log.info("%s connected", name)
+        await bot.heartbeat()
+        banner = (
+            f"briefbot is following “{settings.story.name}”: "
+            f"{plural(len(bot.sources), 'source')}, each read every "
+            f"{human_interval(settings.poll_interval)}."
+        )
+        if use_console:
+            follows = await bot.store.subscriptions(channel)
+            terminal.show(
+                banner
+                + "\nThis terminal is a channel. "
+                + (
+                    f"It follows: {', '.join(follows)}."
+                    if follows
+                    else "It follows nothing yet: try `subscribe nato` or `subscribe *`."
+                )
+                + " Type `help` for commands, `quit` or Ctrl-D to stop."
+            )
+        else:
+            served = ", ".join(p.name for p in bot.platforms) or "no chat platform"
+            log.warning("%s Running headless (%s); stop with Ctrl-C or SIGTERM.", banner, served)
 
         busy = asyncio.Lock()
         rounds: set[asyncio.Task[None]] = set()
 
         async def one_round() -> None:
             async with busy:
-                reports = await bot.poll_due()
-                if reports:
-                    terminal.show(_round_line(reports))
+                try:
+                    report = await bot.poll_due()
+                except BriefbotError as e:  # the store failed: this round is lost, not the bot
+                    bot.last_error = str(e)
+                    log.error("poll round failed: %s", e)
+                    return
+                if report.eventful:
+                    if use_console:
+                        terminal.show(round_line(report))
+                    log.info("%s", round_line(report).strip("[]"))
 
         async def tick() -> None:
             if busy.locked():
@@ -249,29 +409,56 @@ async def run_bot(
             max_instances=3,  # a slow round makes the next ticks return at once, not warn
             coalesce=True,
         )
+        briefings = BriefingScheduler(
+            scheduler=scheduler,
+            store=bot.store,
+            clock=bot.clock,
+            briefer=bot.core.briefer,
+            deliver=bot.core.deliverer.deliver_due,
+        )
+        bot.core.extra_steps.append(lambda _now: briefings.sync())
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
+        await briefings.sync()
         first = asyncio.create_task(tick())
 
-        chat = ConsoleChat(
-            stdin=stdin, terminal=terminal, handler=bot.commands.handle, channel=channel
-        )
-        serve = asyncio.create_task(chat.serve())
-        stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({serve, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
+        waiters: set[asyncio.Task[object]] = {asyncio.create_task(stop.wait())}
+        serve: asyncio.Task[object] | None = None
+        if use_console:
+            lines: Lines = PromptLines() if interactive else StdinLines(stdin)
+            chat = ConsoleChat(lines=lines, terminal=terminal, chat=bot.core.chat, channel=channel)
+            serve = asyncio.create_task(chat.serve())
+            waiters.add(serve)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         scheduler.pause()
-        # Stop fetching at once; let the ingests under way finish, then deliver what is queued.
+        # Stop fetching at once; let the ingests under way finish, then deliver what is queued,
+        # for a bounded time: what is left stays pending for the next start.
         for task in (*rounds, first):
             task.cancel()
         await asyncio.gather(*rounds, first, return_exceptions=True)
         await bot.pipeline.drain()
-        await bot.deliverer.deliver_due()
-        failure = serve.exception() if serve.done() and not serve.cancelled() else None
-        serve.cancel()
+        deadline = bot.clock.now() + timedelta(seconds=DRAIN_SECONDS)
+        try:
+            await asyncio.wait_for(
+                bot.core.deliverer.deliver_due(deadline=deadline), DRAIN_SECONDS + 0.5
+            )
+        except TimeoutError:
+            log.warning("shutdown: delivery took too long; the rest stays pending")
+        await bot.heartbeat(running=False)
+        failure = None
+        if serve is not None:
+            failure = serve.exception() if serve.done() and not serve.cancelled() else None
+            serve.cancel()
+        for waiter in waiters:
+            waiter.cancel()
         if failure is not None:
             raise failure  # a bug in the chat loop: say so, do not pretend all went well
-        terminal.show("briefbot stopped.")
+        if use_console:
+            terminal.show("briefbot stopped.")
+        else:
+            log.warning(
+                "briefbot stopped; %s pending", plural(await bot.store.outbox_depth(), "post")
+            )
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)

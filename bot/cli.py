@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import IO
 
 from bot import __version__
 from bot.config import Settings, load_settings
-from bot.domain import BriefbotError, ConfigError, StoreError
+from bot.domain import BriefbotError, Channel, ConfigError, StoreError
+from bot.messages import plural
+from bot.ports import RuntimeState
 
 DEFAULT_CONFIG = Path("config")
 log = logging.getLogger("bot")
@@ -53,9 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the bot: poll the sources on schedule and serve the chat (the console here)",
         description=(
             "Polls the configured sources on schedule, posts alerts to subscribed channels and "
-            "answers commands. With no chat tokens set, the terminal is the channel: type "
-            "`help`. Ends at end of input, on `quit`, Ctrl-C or SIGTERM, after finishing the "
-            "deliveries in flight."
+            "answers commands, until Ctrl-C or SIGTERM. Serves Slack and Discord when their "
+            "tokens are set. At a terminal with no chat token (or with --console) the terminal "
+            "is a channel too: type `help`; end of input or `quit` then ends the bot. Without "
+            "one it runs headless and logs each eventful poll round. Shutdown delivers for at "
+            "most 8 seconds; what is left stays queued for the next start."
         ),
     )
     _common(run)
@@ -64,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         type=float,
         help="seconds between two polls of a source (overrides [polling] interval in bot.toml)",
+    )
+    run.add_argument(
+        "--console",
+        action="store_true",
+        default=None,
+        help="use the terminal as a channel even with chat tokens set or no terminal attached; "
+        "end of input then ends the bot",
+    )
+    run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="how the bot logs to standard error (default: text; json: one object a line)",
     )
 
     demo = sub.add_parser(
@@ -100,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(status)
 
+    discord = sub.add_parser("discord", help="Discord set-up")
+    discord_sub = discord.add_subparsers(dest="discord_command", metavar="ACTION", required=True)
+    invite = discord_sub.add_parser(
+        "invite",
+        help="print the OAuth2 URL that adds the bot to a Discord server",
+        description=(
+            "Prints the invite URL with exactly the scopes and permissions the bot needs. The "
+            "application id comes from DISCORD_APPLICATION_ID or [discord] application_id."
+        ),
+    )
+    _common(invite)
+
     sources = sub.add_parser("sources", help="work with the configured sources")
     sources_sub = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
     check = sources_sub.add_parser(
@@ -121,18 +151,40 @@ async def _settings(args: argparse.Namespace, *, poll_interval: float | None = N
     )
 
 
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message (and the error, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _configure_logging(verbose: bool, log_format: str = "text", *, service: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # A headless bot says what it does (a line per eventful round); the console stays quiet.
+    root.setLevel(logging.INFO if verbose or service else logging.WARNING)
+    for noisy in ("apscheduler", "aiohttp.access", "slack_bolt", "slack_sdk", "discord"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    service = args.command == "run" and not (args.console or sys.stdin.isatty())
+    _configure_logging(args.verbose, getattr(args, "log_format", "text"), service=service)
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
@@ -156,18 +208,25 @@ async def _dispatch(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--poll-interval must be a positive number of seconds, got {args.poll_interval}"
             )
-        return await run_bot(await _settings(args, poll_interval=args.poll_interval))
+        return await run_bot(
+            await _settings(args, poll_interval=args.poll_interval), console=args.console
+        )
     if args.command == "demo":
         return await _demo(args, sys.stdout)
     if args.command == "replay":
         return await _replay(args)
     if args.command == "status":
         return await _status(args, sys.stdout)
+    if args.command == "discord":
+        return await _discord_invite(args, sys.stdout)
     return await _sources_check(args, sys.stdout)
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    from bot.app import make_embedder, make_summarizer, opened_store, pipeline_settings
+    from contextlib import AsyncExitStack
+
+    from bot.app import make_embedder, open_llm, opened_store, pipeline_settings
+    from bot.clock import SystemClock
     from bot.replay import JsonLinesOutlet, ReplayStats, load_items, load_scenario, run_timeline
 
     settings = await _settings(args)
@@ -182,16 +241,20 @@ async def _replay(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.out}: cannot write the posts file ({e.strerror})") from e
         with out:
             stats = ReplayStats()
-            async with opened_store(db) as store:
+            async with AsyncExitStack() as stack:
+                store = await stack.enter_async_context(opened_store(db))
+                # The LLM exactly when `run` would use it; its budget counts real tokens.
+                summarizer, writer = await open_llm(settings, stack, clock=SystemClock(), db=db)
                 result = await run_timeline(
                     items=items,
                     scenario=scenario,
                     story=settings.story,
                     store=store,
-                    summarizer=make_summarizer(settings),
+                    summarizer=summarizer,
                     settings=pipeline_settings(settings),
                     embedder=embedder,
                     outlet_factory=lambda clock: JsonLinesOutlet(out, clock, stats),
+                    writer=writer,
                 )
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(stats.by_kind.items())) or "none"
     print(
@@ -240,7 +303,7 @@ async def _demo(args: argparse.Namespace, out: IO[str]) -> int:
                 summarizer=make_summarizer(settings),
                 settings=pipeline_settings(settings),
                 embedder=embedder,
-                outlet_factory=lambda clock: ConsoleOutlet(Terminal(out, interactive=False), clock),
+                outlet_factory=lambda clock: ConsoleOutlet(Terminal(out), clock),
                 channel_refs=console_ref,
                 on_instant=pace,
             )
@@ -296,23 +359,71 @@ async def _status(args: argparse.Namespace, out: IO[str]) -> int:
                 lines.append(f"  --   {source.id:<24} not polled yet")
         depth = await store.outbox_depth()
         stats = await store.stats()
+        runtime = await store.runtime()
+        paused = await store.paused_channels()
     out.write(f"briefbot status (database {settings.db_display})\n")
     out.write(
         f"Sources: {len(settings.sources)} configured, {healthy} healthy, {failing} failing\n"
     )
     out.write("\n".join(lines) + "\n")
-    out.write(f"Outbox: {depth} posts waiting\n")
+    out.write(f"Outbox: {plural(depth, 'post')} waiting\n")
+    out.write(_runtime_lines(runtime, paused, now))
     out.write(
         f"Stored: {stats.get('items', 0)} items, {stats.get('developments', 0)} developments\n"
     )
-    llm = (
-        "an LLM is configured, but the LLM summarizer is not built yet; summaries are extractive"
-        if settings.llm.enabled
-        else "summaries are extractive, offline"
-    )
-    out.write(f"LLM tokens today: 0 ({llm})\n")
+    out.write(f"LLM tokens today: {await _llm_tokens_today(settings, now)}\n")
     out.write(f"Matching reports of one event: {_matching(settings)}\n")
     return 0
+
+
+async def _llm_tokens_today(settings: Settings, now: datetime) -> str:
+    """Tokens the LLM spent on today's UTC date, from the ledger in the bot's database."""
+    from bot.store.llm_ledger import SqliteLlmLedger
+
+    try:
+        ledger = await SqliteLlmLedger.open(settings.db)
+        try:
+            tokens = await ledger.tokens_on(now.astimezone(UTC).date())
+        finally:
+            await ledger.close()
+    except StoreError as e:
+        return f"unknown ({e})"
+    llm = settings.llm
+    if not llm.enabled:
+        return f"{tokens} (summaries are extractive, offline)"
+    return f"{tokens} of {llm.daily_token_budget} a day (model {llm.model})"
+
+
+def _runtime_lines(runtime: dict[str, RuntimeState], paused: list[Channel], now: datetime) -> str:
+    """The bot process as it last described itself, its platforms, and the paused channels."""
+    lines: list[str] = []
+    process = runtime.get("process")
+    if process is None:
+        lines.append("Bot: has not run against this database yet")
+    else:
+        seen = _when(process.at, now)
+        if process.value.get("running"):
+            lines.append(f"Bot: running (pid {process.value.get('pid')}), last seen {seen}")
+        else:
+            lines.append(f"Bot: stopped, last seen {seen}")
+        if process.value.get("last_error"):
+            lines.append(f"  last error: {process.value['last_error']}")
+    for name, state in runtime.items():
+        if not name.startswith("platform:"):
+            continue
+        value = state.value
+        parts = ["connected" if value.get("connected") else "not connected"]
+        for key in ("mode", "workspace", "guilds"):
+            if value.get(key) not in (None, ""):
+                parts.append(f"{key} {value[key]}")
+        if value.get("last_error"):
+            parts.append(f"last error: {value['last_error']}")
+        lines.append(f"{name.split(':', 1)[1].capitalize()}: " + ", ".join(str(p) for p in parts))
+    if paused:
+        lines.append(f"Paused channels: {len(paused)}")
+        for channel in paused:
+            lines.append(f"  {channel.ref.key}: {channel.pause_reason or 'paused'}")
+    return "".join(line + "\n" for line in lines)
 
 
 def _matching(settings: Settings) -> str:
@@ -340,3 +451,22 @@ async def _sources_check(args: argparse.Namespace, out: IO[str]) -> int:
             out.write(f"  FAIL {r.source.id:<24} {r.error}\n")
     out.write(f"{len(results) - failed} of {len(results)} sources OK\n")
     return 1 if failed else 0
+
+
+async def _discord_invite(args: argparse.Namespace, out: IO[str]) -> int:
+    settings = await _settings(args)
+    application_id = settings.discord.application_id
+    if application_id is None:
+        raise ConfigError(
+            "the invite URL needs the application id: set DISCORD_APPLICATION_ID (or "
+            "[discord] application_id in bot.toml) to the id on your application's page in the "
+            "Discord developer portal"
+        )
+    import importlib
+
+    try:
+        adapter = importlib.import_module("bot.adapters.discord")
+    except ImportError as e:
+        raise ConfigError(f"the Discord adapter cannot be loaded: {e}") from e
+    out.write(str(adapter.invite_url(application_id)) + "\n")
+    return 0

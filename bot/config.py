@@ -87,6 +87,17 @@ ENV_NAMES: Final = (
     ENV_LLM_MODEL,
 )
 
+LLM_KEYS: Final = (
+    "enabled",
+    "base_url",
+    "model",
+    "timeout",
+    "max_retries",
+    "daily_token_budget",
+    "breaker_failures",
+    "breaker_cooldown",
+)
+
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _CHANNEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}")
@@ -128,10 +139,21 @@ class LlmSettings:
     enabled: bool = False
     base_url: str | None = None  # None: the OpenAI API
     model: str | None = None
+    timeout: float = 30.0  # seconds for one request
+    max_retries: int = 1  # the SDK's own retries of a failed request (429, 5xx, connection)
+    daily_token_budget: int = 200_000  # tokens a UTC day, counted from the API's usage
+    breaker_failures: int = 3  # failed calls in a row that open the circuit breaker
+    breaker_cooldown: float = 600.0  # seconds the LLM is skipped once the breaker opened
 
     def __repr__(self) -> str:
         url = None if self.base_url is None else _redact_url(self.base_url)
-        return f"LlmSettings(enabled={self.enabled!r}, base_url={url!r}, model={self.model!r})"
+        return (
+            f"LlmSettings(enabled={self.enabled!r}, base_url={url!r}, model={self.model!r}, "
+            f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
+            f"daily_token_budget={self.daily_token_budget!r}, "
+            f"breaker_failures={self.breaker_failures!r}, "
+            f"breaker_cooldown={self.breaker_cooldown!r})"
+        )
 
 
 _SECRET_FIELDS: Final = frozenset(
@@ -344,7 +366,7 @@ def load_settings(
         )
 
     secrets = env.secrets()
-    llm = _llm_settings(root.table("llm", ("enabled", "base_url", "model")), env, secrets)
+    llm = _llm_settings(root.table("llm", LLM_KEYS), env, secrets)
     slack = _slack_settings(
         root.table("slack", ("mode", "http_port", "http_host", "api_url", "manage")), env
     )
@@ -686,7 +708,18 @@ def _llm_settings(table: _Table, env: _Environment, secrets: Secrets) -> LlmSett
             )
     if enabled and model is None:
         model = DEFAULT_LLM_MODEL
-    return LlmSettings(enabled=enabled, base_url=base_url, model=model)
+    return LlmSettings(
+        enabled=enabled,
+        base_url=base_url,
+        model=model,
+        timeout=table.number("timeout", 30.0, above=0.0, unit="seconds"),
+        max_retries=table.integer("max_retries", 1, minimum=0, maximum=5),
+        daily_token_budget=table.integer(
+            "daily_token_budget", 200_000, minimum=0, maximum=1_000_000_000
+        ),
+        breaker_failures=table.integer("breaker_failures", 3, minimum=1, maximum=100),
+        breaker_cooldown=table.number("breaker_cooldown", 600.0, minimum=1.0, unit="seconds"),
+    )
 
 
 # --- TOML reading and checking ----------------------------------------------------------------

@@ -191,6 +191,11 @@ class Channel:
     briefing_time: str | None = None  # "HH:MM" local
     paused: bool = False
     pause_reason: str | None = None  # why delivery to it stopped ("the bot was removed", …)
+    quiet: str | None = None  # "22:00-07:00" local: alerts are held then
+    subscribed_at: datetime | None = None  # its first subscription
+    briefing_set_at: datetime | None = None  # when the briefing time was last set
+    last_briefing_at: datetime | None = None
+    last_briefing_date: str | None = None  # the local date (YYYY-MM-DD) of the last briefing
 
 
 class PostKind(enum.StrEnum):

@@ -318,6 +318,10 @@ class Store(Protocol):
 
     async def paused_channels(self) -> list[Channel]: ...
 
+    async def briefing_channels(self) -> list[Channel]:
+        """Channels with a briefing time, or in briefing mode, sorted by key."""
+        ...
+
     async def save_runtime(self, name: str, value: Mapping[str, Any], *, at: datetime) -> None:
         """Record what a running part says about itself (JSON-able values)."""
         ...

@@ -11,7 +11,6 @@ import bisect
 import json
 import logging
 import re
-import sys
 import tomllib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from xml.sax.saxutils import escape
 from bot.clock import ManualClock
 from bot.domain import (
     STAR,
+    Channel,
     ChannelMode,
     ChannelRef,
     ConfigError,
@@ -36,9 +36,11 @@ from bot.domain import (
 )
 from bot.novelty.embed import Embedder
 from bot.ports import Outlet, Store, Summarizer
-from bot.services.outbox import Deliverer
-from bot.services.pipeline import Pipeline, PipelineSettings
-from bot.topics.match import StoryMatcher
+from bot.services.answers import AnswerWriter
+from bot.services.chat import Mention
+from bot.services.core import build_core
+from bot.services.pipeline import PipelineSettings
+from bot.services.schedule import DEFAULT_BRIEFING_TIME, briefings_between, parse_briefing_setting
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,19 @@ class ReplayChannel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayAsk:
+    at: datetime
+    channel: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     start: datetime | None
     end: datetime | None
     tick: timedelta
     channels: tuple[ReplayChannel, ...]
-    asks: int = 0
+    asks: tuple[ReplayAsk, ...] = ()
 
 
 @dataclass(slots=True)
@@ -205,6 +214,13 @@ def load_scenario(path: Path, story: Story) -> Scenario:
             raise ReplayError(f'{where}.mode must be "alerts" or "briefing", got {mode!r}')
         if any(c.id == ch["id"] for c in channels):
             raise ReplayError(f"{where}.id {ch['id']!r} is used by two channels")
+        briefing = ch.get("briefing")
+        if briefing is not None:
+            try:
+                if not isinstance(briefing, str) or parse_briefing_setting(briefing) is None:
+                    raise ValueError(f'expected a time like "07:30 Europe/Kyiv", got {briefing!r}')
+            except ValueError as e:
+                raise ReplayError(f"{where}.briefing: {e}") from None
         channels.append(
             ReplayChannel(
                 id=ch["id"],
@@ -213,14 +229,30 @@ def load_scenario(path: Path, story: Story) -> Scenario:
                 briefing=ch.get("briefing"),
             )
         )
-    asks = raw.get("ask", [])
-    return Scenario(
-        start=start,
-        end=end,
-        tick=tick,
-        channels=tuple(channels),
-        asks=len(asks) if isinstance(asks, list) else 0,
-    )
+    raw_asks = raw.get("ask", [])
+    if not isinstance(raw_asks, list):
+        raise ReplayError(f"{path}: ask must be an array of tables ([[ask]])")
+    asks: list[ReplayAsk] = []
+    ids = {c.id for c in channels}
+    for n, ask in enumerate(raw_asks):
+        where = f"{path}: ask[{n}]"
+        if not isinstance(ask, dict):
+            raise ReplayError(f"{where} must be a table with at, channel and text")
+        if ask.get("channel") not in ids:
+            raise ReplayError(
+                f"{where}.channel must name a channel of the scenario ({', '.join(sorted(ids))}),"
+                f" got {ask.get('channel')!r}"
+            )
+        if not isinstance(ask.get("text"), str):
+            raise ReplayError(f"{where}.text is required (what the user typed)")
+        asks.append(
+            ReplayAsk(
+                at=_parse_time(ask.get("at"), f"{where}.at"),
+                channel=str(ask["channel"]),
+                text=ask["text"],
+            )
+        )
+    return Scenario(start=start, end=end, tick=tick, channels=tuple(channels), asks=tuple(asks))
 
 
 def render_rss(source: Source, language: str | None, items: Sequence[ReplayItem]) -> bytes:
@@ -364,6 +396,7 @@ async def run_timeline(
     channel_refs: Callable[[str], ChannelRef] = replay_ref,
     on_instant: OnInstant | None = None,
     embedder: Embedder | None = None,
+    writer: AnswerWriter | None = None,
 ) -> ReplayStats:
     """Drive the bot through ``items`` on a simulated clock. ``on_instant(t, delivered)`` runs
     after each instant's deliveries (the demo uses it to pace the output)."""
@@ -380,35 +413,71 @@ async def run_timeline(
     for channel in scenario.channels:
         ref = channel_refs(channel.id)
         await store.subscribe(ref, channel.topics)
-        known = await store.get_channel(ref)
-        if known is not None and known.mode is not channel.mode:
-            await store.save_channel(replace(known, mode=channel.mode))
-    if scenario.asks or any(c.briefing for c in scenario.channels):
-        print(
-            "warning: briefings and [[ask]] entries are not built yet; they are ignored",
-            file=sys.stderr,
+        known = await store.get_channel(ref) or Channel(ref=ref)
+        setting = parse_briefing_setting(channel.briefing) if channel.briefing else None
+        await store.save_channel(
+            replace(
+                known,
+                mode=channel.mode,
+                subscribed_at=start,
+                briefing_time=setting.hhmm if setting else None,
+                briefing_set_at=start,
+                timezone=(setting.timezone if setting and setting.timezone else known.timezone),
+            )
         )
-    pipeline = Pipeline(
+    core = build_core(
         store=store,
         fetcher=feeds,
         clock=clock,
-        matcher=StoryMatcher(story),
+        story=story,
         summarizer=summarizer,
         settings=settings,
         embedder=embedder,
+        outlets=(outlet,),
+        writer=writer,
     )
-    await pipeline.start()
-    deliverer = Deliverer(store=store, outlets={outlet.platform: outlet}, clock=clock)
+    await core.start()
     sources = sorted(feeds.sources.values(), key=lambda s: s.id)
-    now = start
-    while now <= end:
+    # Simulated time moves from event to event: polls every tick, each channel's briefings at
+    # their local time, the asks at theirs. At one instant: polls, then briefings, then asks.
+    ticks: set[datetime] = set()
+    instant = start
+    while instant <= end:
+        ticks.add(instant)
+        instant += tick
+    events = set(ticks)
+    for channel in scenario.channels:
+        setting = parse_briefing_setting(channel.briefing) if channel.briefing else None
+        at = (
+            setting.at
+            if setting
+            else (DEFAULT_BRIEFING_TIME if channel.mode is ChannelMode.BRIEFING else None)
+        )
+        if at is not None:
+            tz = setting.timezone if setting and setting.timezone else "UTC"
+            events.update(briefings_between(start - timedelta(microseconds=1), end, at, tz))
+    asks_at: dict[datetime, list[ReplayAsk]] = {}
+    for ask in scenario.asks:
+        if start <= ask.at <= end:
+            events.add(ask.at)
+            asks_at.setdefault(ask.at, []).append(ask)
+    for now in sorted(events):
         clock.set(now)
-        for source in sources:
-            await pipeline.poll(source)
-            stats.polls += 1
-        await pipeline.sweep()
-        delivered = await deliverer.deliver_due()
+        if now in ticks:
+            for source in sources:
+                await core.pipeline.poll(source)
+                stats.polls += 1
+            await core.pipeline.sweep()
+        await core.briefer.due(now)
+        for number, ask in enumerate(asks_at.get(now, ())):
+            await core.chat.mention(
+                Mention(
+                    channel=channel_refs(ask.channel),
+                    text=ask.text,
+                    message_id=f"ask-{now.isoformat()}-{number}",
+                )
+            )
+        delivered = await core.deliverer.deliver_due()
         if on_instant is not None:
             await on_instant(now, delivered)
-        now += tick
     return stats

@@ -165,6 +165,40 @@ def test_status_after_a_poll_round_shows_health_and_outbox(
     assert "Matching reports of one event: by words" in out
 
 
+def test_status_shows_the_llm_tokens_spent_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFBOT_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+    from bot.store import SqliteStore
+    from bot.store.llm_ledger import SqliteLlmLedger
+
+    config = config_dir(
+        tmp_path, '[[sources]]\nid = "w"\nname = "W"\nurl = "https://w.example/f"\n'
+    )
+    db = str(tmp_path / "bot.db")
+
+    async def spend() -> None:
+        store = await SqliteStore.open(db)
+        await store.close()
+        ledger = await SqliteLlmLedger.open(db)
+        await ledger.add_tokens(datetime.now(UTC).date(), 1234)
+        await ledger.add_tokens(datetime(2020, 1, 1, tzinfo=UTC).date(), 99)
+        await ledger.close()
+
+    asyncio.run(spend())
+    assert main(["status", "--config", str(config), "--db", db]) == 0
+    assert "LLM tokens today: 1234 (summaries are extractive, offline)" in capsys.readouterr().out
+    (config / ".env").write_text("OPENAI_API_KEY=sk-x\n", encoding="utf-8")
+    assert main(["status", "--config", str(config), "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "LLM tokens today: 1234 of 200000 a day (model gpt-4o-mini)" in out
+    assert "sk-x" not in out
+
+
 def test_a_database_url_never_shows_its_password(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -189,6 +223,6 @@ def test_not_yet_built_features_are_announced_not_ignored(tmp_path: Path) -> Non
     assert not_built_yet(quiet) == []
     loud = load_settings(config, environ={"DISCORD_TOKEN": "abc.def.ghi", "OPENAI_API_KEY": "sk-x"})
     notices = " ".join(not_built_yet(loud))
-    assert "Discord support is not built yet" in notices
-    assert "LLM summarizer is not built yet" in notices
+    assert "Discord" not in notices  # built: nothing to announce
+    assert "LLM" not in notices  # the LLM summarizer is built: nothing to announce
     assert "abc.def.ghi" not in notices and "sk-x" not in notices

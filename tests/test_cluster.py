@@ -3,6 +3,7 @@
 import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.novelty.cluster import (
     SEMANTIC_CHARS,
@@ -55,7 +56,7 @@ def _item(
     )
 
 
-def _clusterer(similarity: float | None = None, **thresholds: float) -> Clusterer:
+def _clusterer(similarity: float | None = None, **thresholds: Any) -> Clusterer:
     c = (
         Clusterer(**thresholds)
         if similarity is None

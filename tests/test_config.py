@@ -599,3 +599,56 @@ def test_a_misspelt_briefbot_variable_in_dotenv_is_caught(tmp_path: Path) -> Non
 def test_bad_poll_interval_argument_names_the_option(tmp_path: Path, value: float) -> None:
     message = config_error(make_config(tmp_path), poll_interval=value)
     assert message.startswith("--poll-interval must be a number of seconds ≥ 1")
+
+
+# --- the LLM's limits -------------------------------------------------------------------------
+
+
+def test_the_llm_limits_have_defaults(tmp_path: Path) -> None:
+    llm = load_settings(make_config(tmp_path), environ={"OPENAI_API_KEY": "sk-x"}).llm
+    assert (llm.timeout, llm.max_retries, llm.daily_token_budget) == (30.0, 1, 200_000)
+    assert (llm.breaker_failures, llm.breaker_cooldown) == (3, 600.0)
+
+
+def test_the_llm_limits_are_read_from_bot_toml(tmp_path: Path) -> None:
+    folder = make_config(
+        tmp_path,
+        "[llm]\ntimeout = 5\nmax_retries = 0\ndaily_token_budget = 5000\n"
+        "breaker_failures = 2\nbreaker_cooldown = 60\n",
+    )
+    llm = load_settings(folder, environ={"OPENAI_API_KEY": "sk-x"}).llm
+    assert (llm.timeout, llm.max_retries, llm.daily_token_budget) == (5.0, 0, 5000)
+    assert (llm.breaker_failures, llm.breaker_cooldown) == (2, 60.0)
+    assert "daily_token_budget=5000" in repr(llm)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "found"),
+    [
+        ("[llm]\ntimeout = 0\n", "llm.timeout", "got 0"),
+        ('[llm]\ntimeout = "30s"\n', "llm.timeout", 'got "30s"'),
+        ("[llm]\nmax_retries = 9\n", "llm.max_retries", "got 9"),
+        ("[llm]\ndaily_token_budget = -1\n", "llm.daily_token_budget", "got -1"),
+        ("[llm]\ndaily_token_budget = 1.5\n", "llm.daily_token_budget", "got 1.5"),
+        ("[llm]\nbreaker_failures = 0\n", "llm.breaker_failures", "got 0"),
+        ("[llm]\nbreaker_cooldown = 0.5\n", "llm.breaker_cooldown", "got 0.5"),
+    ],
+)
+def test_bad_llm_limits_are_refused(tmp_path: Path, toml: str, key: str, found: str) -> None:
+    folder = make_config(tmp_path, toml)
+    message = config_error(folder)
+    assert message.startswith(f"{folder / 'bot.toml'}: {key} must be ")
+    assert message.endswith(found)
+
+
+def test_an_unknown_llm_key_names_the_valid_ones(tmp_path: Path) -> None:
+    message = config_error(make_config(tmp_path, "[llm]\ntoken_budget = 5\n"))
+    assert "llm.token_budget" in message and "daily_token_budget" in message
+
+
+def test_the_off_switch_wins_over_a_key_and_an_endpoint(tmp_path: Path) -> None:
+    folder = make_config(
+        tmp_path, '[llm]\nenabled = false\nbase_url = "http://127.0.0.1:8080/v1"\n'
+    )
+    environ = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    assert load_settings(folder, environ=environ).llm.enabled is False

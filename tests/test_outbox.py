@@ -1,9 +1,10 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, Post, PostKind, PostState
 from bot.ports import DeliveryError
-from bot.services.outbox import MAX_ATTEMPTS, Deliverer, retry_delay
+from bot.services.outbox import MAX_AGE, MAX_ATTEMPTS, Deliverer, retry_delay
 from bot.store.memory import MemoryStore
 
 T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
@@ -43,15 +44,11 @@ class FlakyOutlet:
         self.edits.append((message_id, post.text))
 
 
-def _post(channel: ChannelRef, n: int, **kw: object) -> Post:
+def _post(channel: ChannelRef, n: int, **kw: Any) -> Post:
+    fields: dict[str, Any] = {"kind": PostKind.ALERT, "created_at": T0, **kw}
     return Post(
-        key=f"k-{channel.channel}-{n}",
-        channel=channel,
-        kind=PostKind.ALERT,
-        text=f"{channel.channel} {n}",
-        created_at=T0,
-        **kw,
-    )  # type: ignore[arg-type]
+        key=f"k-{channel.channel}-{n}", channel=channel, text=f"{channel.channel} {n}", **fields
+    )
 
 
 async def test_delivers_in_order_and_never_twice() -> None:
@@ -142,3 +139,86 @@ async def test_an_edit_of_a_post_never_delivered_is_not_sent_as_new() -> None:
     edit = await store.get_post("k-a-1")
     assert edit is not None and edit.state is PostState.FAILED
     assert "never delivered" in (edit.last_error or "")
+
+
+class PausingOutlet(FlakyOutlet):
+    """The platform says the bot was removed from channel a."""
+
+    async def send(self, post: Post, *, thread_id: str | None = None) -> str:
+        if post.channel.channel == "a":
+            raise DeliveryError("not_in_channel", pause="the bot was removed from the channel")
+        return await super().send(post, thread_id=thread_id)
+
+
+async def test_a_platform_that_is_not_running_keeps_its_posts_pending() -> None:
+    store, clock, outlet = MemoryStore(), ManualClock(T0), FlakyOutlet()
+    other = ChannelRef(platform="discord", workspace="g", channel="c")
+    await store.enqueue(_post(other, 0))
+    await store.enqueue(_post(A, 0))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    assert await deliverer.deliver_due() == 1
+    post = await store.get_post("k-c-0")
+    assert post is not None and post.state is PostState.PENDING and post.attempts == 0
+    outlet.ready = False  # connected no longer: its posts wait too
+    await store.enqueue(_post(A, 1))
+    assert await deliverer.deliver_due() == 0
+    assert await store.outbox_depth() == 2
+
+
+async def test_one_channel_with_a_long_blocked_queue_never_holds_the_others() -> None:
+    store, clock = MemoryStore(), ManualClock(T0)
+    outlet = FlakyOutlet({"a": 1})
+    for n in range(300):  # more than one page of the old delivery
+        await store.enqueue(_post(A, n))
+    await store.enqueue(_post(B, 0))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    assert await deliverer.deliver_due() == 1
+    assert outlet.sent == [("b", "b 0")]
+
+
+async def test_an_alert_too_old_to_be_news_is_dropped_not_posted_late() -> None:
+    store, clock, outlet = MemoryStore(), ManualClock(T0), FlakyOutlet()
+    await store.enqueue(_post(A, 0))
+    clock.advance(MAX_AGE[PostKind.ALERT] + timedelta(minutes=1))
+    await store.enqueue(_post(A, 1, created_at=clock.now()))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    assert await deliverer.deliver_due() == 1
+    assert outlet.sent == [("a", "a 1")]
+    old = await store.get_post("k-a-0")
+    assert old is not None and old.state is PostState.FAILED and "dropped" in (old.last_error or "")
+
+
+async def test_a_channel_the_bot_was_removed_from_is_paused_and_its_posts_wait() -> None:
+    store, clock, outlet = MemoryStore(), ManualClock(T0), PausingOutlet()
+    await store.subscribe(A, ["*"])
+    await store.enqueue(_post(A, 0))
+    await store.enqueue(_post(B, 0))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    assert await deliverer.deliver_due() == 1
+    channel = await store.get_channel(A)
+    assert channel is not None and channel.paused
+    assert channel.pause_reason == "the bot was removed from the channel"
+    assert await store.subscriptions(A) == ["*"]  # kept for when it comes back
+    post = await store.get_post("k-a-0")
+    assert post is not None and post.state is PostState.PENDING
+    assert await deliverer.deliver_due() == 0  # paused: not retried forever
+
+
+async def test_an_update_is_sent_under_its_alert() -> None:
+    store, clock = MemoryStore(), ManualClock(T0)
+
+    class Threads(FlakyOutlet):
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: list[str | None] = []
+
+        async def send(self, post: Post, *, thread_id: str | None = None) -> str:
+            self.threads.append(thread_id)
+            return await super().send(post, thread_id=thread_id)
+
+    outlet = Threads()
+    await store.enqueue(_post(A, 0))
+    await store.enqueue(_post(A, 1, thread_of="k-a-0", kind=PostKind.UPDATE))
+    deliverer = Deliverer(store=store, outlets={"fake": outlet}, clock=clock)
+    assert await deliverer.deliver_due() == 2
+    assert outlet.threads == [None, "m1"]

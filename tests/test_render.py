@@ -1,4 +1,5 @@
-from bot.services.render import AlertView, join_names, neutralize, render_alert_text, scrub, shorten
+from bot.messages import AlertView, join_names
+from bot.services.render import neutralize, render_alert_text, scrub, shorten
 
 
 def test_mass_mentions_are_made_inert() -> None:

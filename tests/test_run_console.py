@@ -107,7 +107,7 @@ async def test_commands_and_alerts_in_the_terminal(
     stdin = os.fdopen(read_fd, "r")
     typed = os.fdopen(write_fd, "w", buffering=1)
     screen = Screen()
-    bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen))
+    bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen, console=True))
 
     await screen.wait_for("This terminal is a channel")
     typed.write("help\ntopics\nsubscribe nato\n")
@@ -141,7 +141,7 @@ async def test_sigterm_stops_the_bot_cleanly(
     read_fd, write_fd = os.pipe()
     screen = Screen()
     with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w"):
-        bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen))
+        bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen, console=True))
         await screen.wait_for("This terminal is a channel")
         os.kill(os.getpid(), signal.SIGTERM)
         async with asyncio.timeout(10):
@@ -155,7 +155,7 @@ async def test_a_failing_source_is_reported_not_fatal(tmp_path: Path) -> None:
     screen = Screen()
     read_fd, write_fd = os.pipe()
     with os.fdopen(read_fd, "r") as stdin, os.fdopen(write_fd, "w", buffering=1) as typed:
-        bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen))
+        bot = asyncio.create_task(run_bot(settings, stdin=stdin, stdout=screen, console=True))
         await screen.wait_for("1 failing")
         typed.write("sources\n")
         await screen.wait_for("failing (1 failure)")

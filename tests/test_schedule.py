@@ -33,7 +33,7 @@ AT = time(7, 30)
 
 
 def u(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[arg-type,misc]
 
 
 def test_kyiv_zone_is_available() -> None:

@@ -831,3 +831,44 @@ async def test_sqlite_failed_migration_changes_nothing(
     async with aiosqlite.connect(path) as db:
         tables = {r[0] for r in await db.execute_fetchall("SELECT name FROM sqlite_master")}
     assert "half_done" not in tables
+
+
+async def test_pending_heads_take_the_first_posts_of_every_channel(store: AnyStore) -> None:
+    for n in range(4):
+        await store.enqueue(
+            Post(key=f"g{n}", channel=GENERAL, kind=PostKind.ALERT, text=f"g{n}", created_at=T0)
+        )
+    await store.enqueue(Post(key="d0", channel=DESK, kind=PostKind.ALERT, text="d0", created_at=T0))
+    heads = await store.pending_heads(per_channel=2, limit=10)
+    assert [p.key for p in heads] == ["g0", "g1", "d0"]
+    assert [p.key for p in await store.pending_heads(per_channel=2, limit=2)] == ["g0", "g1"]
+
+
+async def test_channels_pause_and_resume_by_workspace_or_one_by_one(store: AnyStore) -> None:
+    other = ChannelRef(platform="slack", workspace="T1", channel="C-other")
+    elsewhere = ChannelRef(platform="slack", workspace="T2", channel="C-general")
+    for ref in (GENERAL, other, elsewhere):
+        await store.subscribe(ref, ["nato"])
+    changed = await store.set_paused(
+        platform="slack", workspace="T1", channel="C-general", reason="archived"
+    )
+    assert changed == [GENERAL]
+    paused = await store.paused_channels()
+    assert [(c.ref.key, c.pause_reason) for c in paused] == [(GENERAL.key, "archived")]
+    changed = await store.set_paused(
+        platform="slack", workspace="T1", channel=None, reason="app uninstalled"
+    )
+    assert changed == [other]  # the one already paused keeps its reason
+    resumed = await store.set_paused(platform="slack", workspace="T1", channel=None, reason=None)
+    assert resumed == [GENERAL, other]
+    assert await store.paused_channels() == []
+    assert await store.subscriptions(GENERAL) == ["nato"]  # subscriptions stay throughout
+
+
+async def test_runtime_state_round_trips(store: AnyStore) -> None:
+    assert await store.runtime() == {}
+    await store.save_runtime("process", {"pid": 7, "running": True}, at=T0)
+    await store.save_runtime("process", {"pid": 8, "running": False}, at=T0 + timedelta(1))
+    state = (await store.runtime())["process"]
+    assert dict(state.value) == {"pid": 8, "running": False}
+    assert state.at == T0 + timedelta(1)

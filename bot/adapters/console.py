@@ -1,18 +1,26 @@
 """The console adapter: the terminal is one channel. Lines typed are commands; posts are printed.
 
 It is what a newcomer meets first (no tokens needed), and what ``briefbot demo`` prints into.
+At a real terminal the prompt is prompt_toolkit's: line editing, history (up and down arrows),
+and alerts that arrive while you type are printed above the line you are typing, which stays
+as it was. From a pipe, lines are read as they come and end of input ends the session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
-from collections.abc import Awaitable, Callable
-from typing import IO
+from collections.abc import AsyncIterator
+from typing import IO, Protocol
 
 from bot.domain import BriefbotError, ChannelRef, Post, PostKind
+from bot.messages import Reply
 from bot.ports import Clock
+from bot.services.chat import ChatService
+from bot.services.commands import Invocation, parse_command
+from bot.services.render import render_reply_text, render_text
 
 PLATFORM = "console"
 
@@ -30,39 +38,29 @@ def console_ref(channel: str = "console") -> ChannelRef:
 
 
 class Terminal:
-    """The one writer of the terminal: posts, notices and replies that arrive while the prompt
-    is showing take its place, and the prompt comes back below them."""
+    """The one writer of the terminal. With prompt_toolkit's prompt showing, what is printed goes
+    above the line being typed (``patch_stdout``); without it, plain lines."""
 
-    PROMPT = "> "
-
-    def __init__(self, out: IO[str], *, interactive: bool) -> None:
-        self._out = out
-        self._interactive = interactive
-        self._prompting = False
+    def __init__(self, out: IO[str] | None = None) -> None:
+        self._out = out  # None: whatever sys.stdout is at the time (patched while prompting)
 
     def show(self, text: str) -> None:
-        if self._prompting:
-            self._out.write("\r\x1b[K")  # back to the start of the line, erase the prompt
-        self._out.write(text + "\n")
-        if self._prompting:
-            self._out.write(self.PROMPT)
-        self._out.flush()
+        out = self._out or sys.stdout
+        out.write(text + "\n")
+        out.flush()
 
-    def prompt(self) -> None:
-        if self._interactive:
-            self._out.write(self.PROMPT)
-            self._out.flush()
-            self._prompting = True
 
-    def answered(self) -> None:
-        """The user pressed Enter: the cursor is on a fresh line, no prompt on it."""
-        self._prompting = False
+def post_text(post: Post) -> str:
+    """What the terminal shows of a post: its neutral message rendered as plain text (made
+    inert: no controls, no escapes, no live mentions), or the stored text of an older post."""
+    return render_text(post.message) if post.message is not None else post.text
 
 
 class ConsoleOutlet:
     """Prints posts on the terminal, one block each, stamped with the clock's time."""
 
     platform = PLATFORM
+    ready = True
 
     def __init__(self, terminal: Terminal, clock: Clock) -> None:
         self._terminal = terminal
@@ -72,72 +70,93 @@ class ConsoleOutlet:
     def _print(self, header: str, text: str) -> None:
         self._terminal.show(f"\n── {header} ──\n{text}")
 
-    ready = True
-
     async def send(self, post: Post, *, thread_id: str | None = None) -> str:
         self._count += 1
         stamp = self._clock.now().strftime("%a %d %b %H:%M UTC")
-        self._print(f"{_LABEL[post.kind]} · {stamp} · #{self._count}", post.text)
+        self._print(f"{_LABEL[post.kind]} · {stamp} · #{self._count}", post_text(post))
         return str(self._count)
 
     async def edit(self, post: Post, message_id: str) -> None:
-        self._print(f"EDITED #{message_id}", post.text)
+        self._print(f"EDITED #{message_id}", post_text(post))
+
+
+class Lines(Protocol):
+    def lines(self) -> AsyncIterator[str]:
+        """The lines typed, until end of input."""
+        ...
 
 
 class StdinLines:
     """Lines from a (blocking) text stream, read on a daemon thread so the event loop never
-    blocks and shutdown never waits on a pending read. ``None`` marks the end of input."""
+    blocks and shutdown never waits on a pending read."""
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._pump, name="console-stdin", daemon=True)
-        self._thread.start()
 
-    def _pump(self) -> None:
-        try:
-            for line in self._stream:
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, line.rstrip("\r\n"))
-        except (OSError, ValueError):
-            pass
-        finally:
-            # RuntimeError: the loop closed first, nobody is listening any more.
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+    async def lines(self) -> AsyncIterator[str]:
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
 
-    async def next(self) -> str | None:
-        return await self._queue.get()
+        def pump() -> None:
+            try:
+                for line in self._stream:
+                    loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+            except (OSError, ValueError):
+                pass
+            finally:
+                # RuntimeError: the loop closed first, nobody is listening any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        while (line := await queue.get()) is not None:
+            yield line
 
 
-Handler = Callable[[ChannelRef, str], Awaitable[str]]
+class PromptLines:
+    """prompt_toolkit's prompt at a real terminal: editing, history, output above the input."""
+
+    PROMPT = "> "
+
+    async def lines(self) -> AsyncIterator[str]:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import InMemoryHistory
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        session: PromptSession[str] = PromptSession(history=InMemoryHistory())
+        with patch_stdout(raw=True):
+            while True:
+                try:
+                    line = await session.prompt_async(self.PROMPT)
+                except EOFError:  # Ctrl-D
+                    return
+                except KeyboardInterrupt:  # Ctrl-C at the prompt: stop, as a signal would
+                    return
+                yield line
 
 
 class ConsoleChat:
-    """Reads commands from the terminal and prints the replies. Ends at end of input."""
+    """Reads commands from the terminal and prints the replies. Ends at end of input or
+    ``quit``."""
 
     def __init__(
-        self, *, stdin: IO[str], terminal: Terminal, handler: Handler, channel: ChannelRef
+        self, *, lines: Lines, terminal: Terminal, chat: ChatService, channel: ChannelRef
     ) -> None:
-        self._stdin = stdin
+        self._lines = lines
         self._terminal = terminal
-        self._handler = handler
+        self._chat = chat
         self._channel = channel
 
     async def serve(self) -> None:
-        lines = StdinLines(self._stdin)
-        self._terminal.prompt()
-        while True:
-            line = await lines.next()
-            self._terminal.answered()
-            if line is None:
-                return
+        async for line in self._lines.lines():
             if line.strip().casefold() in ("quit", "exit"):
                 return
-            if line.strip():
-                try:
-                    reply = await self._handler(self._channel, line)
-                except BriefbotError as e:  # the store failed: say so and keep serving
-                    reply = f"Sorry, that did not work: {e}. Try again in a moment."
-                self._terminal.show(reply)
-            self._terminal.prompt()
+            if not line.strip():
+                continue
+            try:
+                reply = await self._chat.command(
+                    Invocation(channel=self._channel), parse_command(line)
+                )
+            except BriefbotError as e:  # the store failed: say so and keep serving
+                reply = Reply(lines=(f"Sorry, that did not work: {e}. Try again in a moment.",))
+            self._terminal.show(render_reply_text(reply))

@@ -17,6 +17,7 @@ from bot.domain import STAR, ChannelRef, Development, Item, Story
 from bot.messages import Entry, Reply, error_reply
 from bot.ports import Clock, Store
 from bot.services.questions import Question, parse_question
+from bot.services.render import shorten
 from bot.services.schedule import zone
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ MAX_ENTRIES = 8
 LINKS_PER_ENTRY = 2
 SEARCH_LIMIT = 40
 CANDIDATES = 200  # developments read per topic before the window and the ranking
+SUMMARY_CHARS = 200  # of a development's summary in an answer
 
 
 class AnswerWriter(Protocol):
@@ -201,6 +203,9 @@ class Answerer:
             when=_ago(development.first_seen, now),
             topics=development.topics,
             development_id=development.id,
+            summary=shorten(development.summary, SUMMARY_CHARS)
+            if development.summary != development.title
+            else "",
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.domain import ChannelRef, Post, PostKind, answer_key
+from bot.domain import Caller, ChannelRef, Post, PostKind, answer_key
 from bot.messages import Reply
 from bot.ports import Clock, Store
 from bot.services.answers import Answerer
@@ -56,21 +56,19 @@ class ChatService:
         """A line typed as a command (the console, ``/brief <text>``)."""
         return await self.command(invocation, parse_command(text))
 
-    async def mention(self, mention: Mention) -> bool:
+    async def mention(self, mention: Mention, *, caller: Caller | None = None) -> bool:
         """Queue the answer to a question asked by mentioning the bot. Commands work there too
         ("@briefbot subscribe nato"). Returns False when this message was answered already."""
         command = parse_command(mention.text)
-        if command.verb == "help" and command.unknown:
+        if command.verb == "whatsnew" or (command.verb == "help" and command.unknown):
             answer = await self._answerer.answer(mention.channel, mention.text)
             reply, topics, developments = answer.reply, answer.topics, answer.developments
             kind = PostKind.ANSWER
         else:
-            reply = await self.command(Invocation(channel=mention.channel), command)
-            topics, developments = (
-                (),
-                tuple(e.development_id for e in reply.entries if e.development_id),
-            )
-            kind = PostKind.ANSWER if command.verb == "whatsnew" else PostKind.NOTICE
+            invocation = Invocation(channel=mention.channel, caller=caller or Caller())
+            reply = await self.command(invocation, command)
+            topics, developments = (), ()
+            kind = PostKind.NOTICE
         post = Post(
             key=answer_key(mention.channel, mention.message_id),
             channel=mention.channel,

@@ -11,13 +11,31 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain import STAR, Caller, ChannelRef, Development, ManagePolicy, Source, Story
+from bot.domain import (
+    STAR,
+    Caller,
+    Channel,
+    ChannelMode,
+    ChannelRef,
+    Development,
+    ManagePolicy,
+    Source,
+    Story,
+)
 from bot.messages import Entry, Field, Reply, error_reply, plural
 from bot.ports import Clock, Store
 from bot.services.render import render_reply_text, shorten
+from bot.services.schedule import (
+    briefing_time_of,
+    next_briefing,
+    parse_briefing_setting,
+    parse_quiet,
+    parse_timezone,
+    zone,
+)
 from bot.topics.match import resolve_topic
 
 
@@ -98,8 +116,39 @@ COMMANDS: tuple[CommandSpec, ...] = (
         private=True,
         synonyms=("feeds",),
     ),
+    CommandSpec(
+        verb="timezone",
+        summary="the channel's time zone, for briefings and time words (e.g. Europe/Kyiv)",
+        args=(ArgSpec(name="zone", kind=ArgKind.TEXT, help="an IANA zone such as Europe/Kyiv"),),
+        permission=Permission.MANAGE,
+        private=True,
+        synonyms=("tz",),
+    ),
+    CommandSpec(
+        verb="briefing",
+        summary="a daily briefing at this local time (briefing 07:30 Europe/Kyiv, or off)",
+        args=(ArgSpec(name="time", kind=ArgKind.TEXT, help="HH:MM [zone], or off"),),
+        permission=Permission.MANAGE,
+        private=True,
+    ),
+    CommandSpec(
+        verb="quiet",
+        summary="hold alerts during these hours (quiet 22:00-07:00, or off)",
+        args=(ArgSpec(name="hours", kind=ArgKind.TEXT, help="HH:MM-HH:MM, or off"),),
+        permission=Permission.MANAGE,
+        private=True,
+    ),
+    CommandSpec(
+        verb="mode",
+        summary="alerts (alerts and briefings) or briefing (the briefing only)",
+        args=(ArgSpec(name="mode", kind=ArgKind.TEXT, help="alerts or briefing"),),
+        permission=Permission.MANAGE,
+        private=True,
+    ),
+    CommandSpec(verb="settings", summary="this channel's settings", private=True),
     CommandSpec(verb="help", summary="this list", private=True, synonyms=("?",)),
 )
+SETTINGS_VERBS = ("timezone", "briefing", "quiet", "mode")
 SPECS = {spec.verb: spec for spec in COMMANDS}
 VERBS = tuple(SPECS)
 _SYNONYMS = {synonym: spec.verb for spec in COMMANDS for synonym in spec.synonyms}
@@ -221,7 +270,125 @@ class CommandService:
             return await self._subscribe(channel, command)
         if command.verb == "whatsnew":
             return await self._whatsnew(command.args)
+        if command.verb in SETTINGS_VERBS:
+            return await self._set(channel, command)
+        if command.verb == "settings":
+            return await self._settings(channel)
         return await self._sources()
+
+    async def _channel(self, ref: ChannelRef) -> Channel:
+        return await self._store.get_channel(ref) or Channel(ref=ref)
+
+    async def _set(self, ref: ChannelRef, command: Command) -> Reply:
+        channel = await self._channel(ref)
+        text = " ".join(command.args).strip()
+        spec = SPECS[command.verb]
+        examples = {
+            "timezone": "timezone Europe/Kyiv",
+            "briefing": "briefing 07:30 Europe/Kyiv (or: briefing off)",
+            "quiet": "quiet 22:00-07:00 (or: quiet off)",
+            "mode": "mode alerts (or: mode briefing)",
+        }
+        if not text:
+            return error_reply(f"Usage: {examples[command.verb]}", f"{spec.verb}: {spec.summary}")
+        now = self._clock.now()
+        notes: list[str] = []
+        try:
+            if command.verb == "timezone":
+                zone_name = str(parse_timezone(text))
+                channel = replace(channel, timezone=zone_name)
+                notes.append(f"This channel's time zone is now {zone_name}.")
+            elif command.verb == "briefing":
+                setting = parse_briefing_setting(text)
+                if setting is None:
+                    channel = replace(channel, briefing_time=None, briefing_set_at=now)
+                    notes.append("No daily briefing for this channel.")
+                    if channel.mode is ChannelMode.BRIEFING:
+                        notes.append(
+                            "It is briefing-only, so it still gets one at 08:00; "
+                            "`mode alerts` to get alerts instead."
+                        )
+                else:
+                    if setting.timezone and channel.timezone in ("", "UTC"):
+                        channel = replace(channel, timezone=setting.timezone)
+                    channel = replace(channel, briefing_time=setting.hhmm, briefing_set_at=now)
+                    local = next_briefing(now, setting.at, channel.timezone).astimezone(
+                        zone(channel.timezone)
+                    )
+                    notes.append(
+                        f"Daily briefing at {setting.hhmm} {channel.timezone}; the next one "
+                        f"{local.strftime('%a %d %b %H:%M')}."
+                    )
+                    if setting.timezone and setting.timezone != channel.timezone:
+                        notes.append(
+                            f"The channel's time zone stays {channel.timezone}, and the briefing "
+                            f"time is read in it; `timezone {setting.timezone}` changes it."
+                        )
+            elif command.verb == "quiet":
+                quiet = parse_quiet(text)
+                channel = replace(channel, quiet=None if quiet is None else quiet.text)
+                notes.append(
+                    "No quiet hours: alerts arrive as they come."
+                    if quiet is None
+                    else f"Quiet hours {quiet.text} ({channel.timezone}): alerts are held then"
+                    + (
+                        " and folded into the next briefing."
+                        if briefing_time_of(channel) is not None
+                        else " and delivered when they end."
+                    )
+                )
+            else:
+                value = text.casefold()
+                if value not in ("alerts", "briefing"):
+                    raise ValueError(f"unknown mode {text!r}: expected alerts or briefing")
+                channel = replace(channel, mode=ChannelMode(value))
+                if value == "briefing":
+                    at = channel.briefing_time or "08:00"
+                    default = (
+                        ""
+                        if channel.briefing_time
+                        else " (the default; set another with `briefing HH:MM`)"
+                    )
+                    notes.append(
+                        f"Briefing only: no alerts, one briefing a day at {at} "
+                        f"{channel.timezone}{default}."
+                    )
+                else:
+                    notes.append(
+                        "Alerts as they happen"
+                        + (
+                            f", and a briefing at {channel.briefing_time}."
+                            if channel.briefing_time
+                            else "."
+                        )
+                    )
+        except ValueError as e:
+            return error_reply(
+                f"{str(e)[:1].upper()}{str(e)[1:]}.", f"For example: {examples[command.verb]}"
+            )
+        await self._store.save_channel(channel)
+        return Reply(lines=tuple(notes), private=True)
+
+    async def _settings(self, ref: ChannelRef) -> Reply:
+        channel = await self._channel(ref)
+        topics = await self._store.subscriptions(ref)
+        at = briefing_time_of(channel)
+        if at is None:
+            briefing = "off"
+        else:
+            briefing = f"{at.strftime('%H:%M')} {channel.timezone}"
+            if not channel.briefing_time:
+                briefing += " (default of a briefing-only channel)"
+        fields = [
+            Field(name="follows", value=", ".join(topics) if topics else "nothing yet"),
+            Field(name="mode", value=str(channel.mode)),
+            Field(name="timezone", value=channel.timezone),
+            Field(name="briefing", value=briefing),
+            Field(name="quiet", value=channel.quiet or "off"),
+        ]
+        if channel.paused:
+            fields.append(Field(name="paused", value=channel.pause_reason or "yes"))
+        return Reply(title="This channel's settings:", fields=tuple(fields), private=True)
 
     def _topics(self) -> Reply:
         return Reply(
@@ -292,6 +459,9 @@ class CommandService:
         lines: list[str] = []
         if ids and command.verb == "subscribe":
             added = await self._store.subscribe(channel, ids)
+            known = await self._store.get_channel(channel)
+            if known is not None and known.subscribed_at is None:
+                await self._store.save_channel(replace(known, subscribed_at=self._clock.now()))
             if added:
                 lines.append("Subscribed to " + ", ".join(added) + ".")
             unchanged = [t for t in ids if t not in added]

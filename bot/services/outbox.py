@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.domain import Post, PostKind
+from bot.domain import Channel, Post, PostKind
 from bot.ports import Clock, DeliveryError, Outlet, Store
+from bot.services.schedule import in_quiet_hours, parse_quiet
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,14 @@ class Deliverer:
                 if not heads:
                     return delivered
                 progress = False
-                paused: dict[str, bool] = {}
+                channels: dict[str, Channel | None] = {}
                 for post in heads:
                     key = post.channel.key
                     if key in done:
                         continue
                     if deadline is not None and self._clock.now() >= deadline:
                         return delivered
-                    outcome = await self._attempt(post, paused)
+                    outcome = await self._attempt(post, channels)
                     if outcome == "sent":
                         delivered += 1
                         progress = True
@@ -96,15 +97,14 @@ class Deliverer:
                 if not progress:
                     return delivered
 
-    async def _paused(self, post: Post, cache: dict[str, bool]) -> bool:
-        # A thread or a reply belongs to its channel: the channel's pause holds for it too.
+    async def _channel(self, post: Post, cache: dict[str, Channel | None]) -> Channel | None:
+        # A thread or a reply belongs to its channel: the channel's settings hold for it too.
         ref = replace(post.channel, thread=None)
         if ref.key not in cache:
-            channel = await self._store.get_channel(ref)
-            cache[ref.key] = channel is not None and channel.paused
+            cache[ref.key] = await self._store.get_channel(ref)
         return cache[ref.key]
 
-    async def _attempt(self, post: Post, paused: dict[str, bool]) -> str:
+    async def _attempt(self, post: Post, channels: dict[str, Channel | None]) -> str:
         """``sent``, ``skipped`` (given up or dropped: the queue moves on) or ``blocked``."""
         now = self._clock.now()
         outlet = self._outlets.get(post.channel.platform)
@@ -112,9 +112,17 @@ class Deliverer:
             return "blocked"  # that platform is not running here (yet): the post waits
         if post.next_attempt_at is not None and post.next_attempt_at > now:
             return "blocked"
-        if await self._paused(post, paused):
+        channel = await self._channel(post, channels)
+        if channel is not None and channel.paused:
             return "blocked"
         limit = MAX_AGE.get(post.kind)
+        quiet = parse_quiet(channel.quiet) if channel is not None and channel.quiet else None
+        if quiet is not None and post.kind in (PostKind.ALERT, PostKind.UPDATE):
+            assert channel is not None
+            if post.edit_of is None and in_quiet_hours(now, quiet, channel.timezone):
+                return "blocked"  # held: delivered when quiet hours end, or folded into a briefing
+            if limit is not None:
+                limit += quiet.length
         if limit is not None and post.edit_of is None and now - post.created_at > limit:
             log.warning(
                 "dropped %s %s for %s: not delivered within %s of being queued (the store "

@@ -92,6 +92,8 @@ class Pipeline:
         summarizer: Summarizer,
         settings: PipelineSettings,
         embedder: Embedder | None = None,
+        router: Router | None = None,
+        clusterer: Clusterer | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -100,8 +102,10 @@ class Pipeline:
         self._matcher = matcher
         self._summarizer = summarizer
         self._settings = settings
-        self._clusterer = Clusterer(window=settings.window)
-        self._router = Router(store=store, summarizer=summarizer, settings=settings.routing())
+        self._clusterer = clusterer or Clusterer(window=settings.window)
+        self._router = router or Router(
+            store=store, summarizer=summarizer, settings=settings.routing()
+        )
         self._topic_order = {t: i for i, t in enumerate(matcher.story.topic_ids())}
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
         # never grow the same development from stale copies.

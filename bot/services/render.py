@@ -76,7 +76,7 @@ def render_alert_text(view: AlertView) -> str:
 
 def _entry_lines(entry: Entry, *, bullet: str = "•") -> list[str]:
     head = f"{bullet} {scrub(entry.headline)}"
-    details = [d for d in (entry.when, neutralize(join_names(entry.outlets))) if d]
+    details = [d for d in (plain(entry.when), plain(join_names(entry.outlets))) if d]
     if details:
         head += f" ({'; '.join(details)})"
     lines = [head]

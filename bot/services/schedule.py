@@ -189,6 +189,13 @@ class QuietHours:
     def text(self) -> str:
         return f"{self.start.strftime('%H:%M')}-{self.end.strftime('%H:%M')}"
 
+    @property
+    def length(self) -> timedelta:
+        """How long the quiet lasts (an ordinary day's hours; 24 h when start equals end)."""
+        start = self.start.hour * 60 + self.start.minute
+        end = self.end.hour * 60 + self.end.minute
+        return timedelta(minutes=(end - start) % (24 * 60) or 24 * 60)
+
 
 def parse_quiet(text: str) -> QuietHours | None:
     """``"22:00-07:00"`` (also with spaces, an en dash or "to"), or ``"off"`` (None)."""

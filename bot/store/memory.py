@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain import (
     STAR,
     Channel,
+    ChannelMode,
     ChannelRef,
     Development,
     Item,
@@ -372,6 +373,13 @@ class MemoryStore:
             self._channels[key] = replace(known, paused=reason is not None, pause_reason=reason)
             changed.append(ref)
         return changed
+
+    async def briefing_channels(self) -> list[Channel]:
+        return [
+            c
+            for _, c in sorted(self._channels.items())
+            if c.briefing_time is not None or c.mode is ChannelMode.BRIEFING
+        ]
 
     async def paused_channels(self) -> list[Channel]:
         return [c for _, c in sorted(self._channels.items()) if c.paused]

@@ -159,7 +159,8 @@ def _development(row: Row) -> Development:
 
 
 _CHANNEL_COLUMNS = (
-    "key, platform, workspace, channel, thread, mode, timezone, briefing_time, paused, pause_reason"
+    "key, platform, workspace, channel, thread, mode, timezone, briefing_time, paused,"
+    " pause_reason, quiet, subscribed_at, briefing_set_at, last_briefing_at, last_briefing_date"
 )
 
 
@@ -171,6 +172,11 @@ def _channel(row: Row) -> Channel:
         briefing_time=row[7],
         paused=bool(row[8]),
         pause_reason=row[9],
+        quiet=row[10],
+        subscribed_at=_dt(row[11]),
+        briefing_set_at=_dt(row[12]),
+        last_briefing_at=_dt(row[13]),
+        last_briefing_date=row[14],
     )
 
 
@@ -686,10 +692,15 @@ class SqliteStore:
         ref = channel.ref
         async with self._write(f"save the settings of channel {ref.key}") as db:
             await db.execute(
-                f"INSERT INTO channels ({_CHANNEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO channels ({_CHANNEL_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET mode = excluded.mode,"
                 " timezone = excluded.timezone, briefing_time = excluded.briefing_time,"
-                " paused = excluded.paused, pause_reason = excluded.pause_reason",
+                " paused = excluded.paused, pause_reason = excluded.pause_reason,"
+                " quiet = excluded.quiet, subscribed_at = excluded.subscribed_at,"
+                " briefing_set_at = excluded.briefing_set_at,"
+                " last_briefing_at = excluded.last_briefing_at,"
+                " last_briefing_date = excluded.last_briefing_date",
                 (
                     ref.key,
                     ref.platform,
@@ -701,6 +712,11 @@ class SqliteStore:
                     channel.briefing_time,
                     int(channel.paused),
                     channel.pause_reason,
+                    channel.quiet,
+                    _ts(channel.subscribed_at),
+                    _ts(channel.briefing_set_at),
+                    _ts(channel.last_briefing_at),
+                    channel.last_briefing_date,
                 ),
             )
 
@@ -771,7 +787,7 @@ class SqliteStore:
             for r in rows:
                 if r[0] not in channels:
                     channels[r[0]] = _channel(r)
-                followed.setdefault(r[0], set()).add(r[10])
+                followed.setdefault(r[0], set()).add(r[15])
         except ValueError as e:
             raise StoreError(f"cannot {what}: {e}") from e
         return [
@@ -918,6 +934,18 @@ class SqliteStore:
             (ChannelRef(platform=r[0], workspace=r[1], channel=r[2], thread=r[3]) for r in rows),
             key=lambda ref: ref.key,
         )
+
+    async def briefing_channels(self) -> list[Channel]:
+        what = "list the channels that get briefings"
+        rows = await self._fetch(
+            what,
+            f"SELECT {_CHANNEL_COLUMNS} FROM channels"
+            " WHERE briefing_time IS NOT NULL OR mode = 'briefing' ORDER BY key",
+        )
+        try:
+            return [_channel(r) for r in rows]
+        except ValueError as e:
+            raise StoreError(f"cannot {what}: {e}") from e
 
     async def paused_channels(self) -> list[Channel]:
         what = "list paused channels"
