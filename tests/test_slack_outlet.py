@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes.slack_api import TEAM_ID, FakeSlack, fake_slack
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import POST_EVENT, Pacer, SlackOutlet, slack_ref
@@ -16,7 +17,6 @@ from bot.domain import ChannelRef, Post, PostKind, PostState
 from bot.messages import AlertView, Reply
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
-from tests.fakes.slack_api import TEAM_ID, FakeSlack, fake_slack
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 GENERAL = slack_ref(TEAM_ID, "C0GENERAL")
@@ -46,8 +46,11 @@ class Rig:
         self.clock = ManualClock(T0)
         self.store = MemoryStore()
         self.client = AsyncWebClient(
-            token="xoxb-test-token", base_url=fake.base_url, timeout=timeout, retry_handlers=[]
-        )  # type: ignore[arg-type]
+            token="xoxb-test-token",
+            base_url=fake.base_url,
+            timeout=timeout,  # type: ignore[arg-type]  # aiohttp takes fractions of a second
+            retry_handlers=[],
+        )
         self.outlet = self.new_outlet()
         self.deliverer = Deliverer(
             store=self.store, outlets={"slack": self.outlet}, clock=self.clock

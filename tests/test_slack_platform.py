@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from fakes.slack_api import BOT_ID, BOT_USER, TEAM_ID, FakeSlack, fake_slack
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack import SlackPlatform, create_slack, slack_ref
@@ -26,7 +27,6 @@ from bot.services.chat import ChatService
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
-from tests.fakes.slack_api import BOT_ID, BOT_USER, TEAM_ID, FakeSlack, fake_slack
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -127,7 +127,7 @@ async def command(bot: Bot, text: str, **kw: str) -> dict[str, Any]:
 
 
 def reply_text(response: dict[str, Any]) -> str:
-    return json.dumps(response.get("blocks", [])) + response.get("text", "")
+    return json.dumps(response.get("blocks", [])) + str(response.get("text", ""))
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
