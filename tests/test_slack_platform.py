@@ -239,6 +239,37 @@ async def test_a_mention_is_answered_in_its_thread(bot: Bot) -> None:
     assert len(bot.fake.called("chat.postMessage")) == 1
 
 
+async def test_a_command_in_a_mention_acts_on_the_channel_under_the_policy() -> None:
+    async with fake_slack() as fake:
+        settings = settings_for(fake)
+        settings = replace(
+            settings, slack=replace(settings.slack, manage=ManagePolicy(who="admins"))
+        )
+        b = await build(fake, settings)
+        await b.platform.start()
+        try:
+            fake.admins.add("U0BOSS")
+            for n, user in enumerate(("U0ALICE", "U0BOSS")):
+                await b.platform.dispatch(
+                    event(
+                        "app_mention",
+                        user=user,
+                        text=f"<@{BOT_USER}> subscribe nato",
+                        ts=f"1700000600.00000{n}",
+                        thread_ts="1700000500.000001",
+                        channel="C0GENERAL",
+                    )
+                )
+                await fake.wait_for(lambda n=n: len(fake.called("chat.postMessage")) > n)
+            refused, done = (c.args for c in fake.called("chat.postMessage"))
+            assert "Only workspace admins" in json.dumps(refused["blocks"])
+            assert "Subscribed to nato" in json.dumps(done["blocks"])
+            assert done["thread_ts"] == "1700000500.000001"  # the answer, in the thread
+            assert await b.store.subscriptions(GENERAL) == ["nato"]  # the channel follows
+        finally:
+            await b.platform.stop()
+
+
 async def test_a_mention_over_http_goes_the_same_way(bot: Bot) -> None:
     payload = event(
         "app_mention",

@@ -729,7 +729,7 @@ class SlackPlatform:
             str(event.get("channel", "")),
             thread=str(event.get("thread_ts") or ts),
         )
-        await self._ask(ref, str(event.get("text") or ""), ts)
+        await self._ask(ref, str(event.get("text") or ""), ts, str(event.get("user") or ""))
 
     async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """A direct message to the bot is a question or a command; other messages are not
@@ -740,13 +740,16 @@ class SlackPlatform:
             return
         ts = str(event.get("ts", ""))
         ref = slack_ref(self._team_of(body, event), str(event.get("channel", "")))
-        await self._ask(ref, str(event.get("text") or ""), ts)
+        await self._ask(ref, str(event.get("text") or ""), ts, str(event.get("user") or ""))
 
-    async def _ask(self, ref: ChannelRef, text: str, ts: str) -> None:
+    async def _ask(self, ref: ChannelRef, text: str, ts: str, user: str) -> None:
         if self._bot_user:
             text = text.replace(f"<@{self._bot_user}>", " ")
         try:
-            queued = await self._chat.mention(Mention(channel=ref, text=text, message_id=ts))
+            caller = await self._caller(user, parse_command(text).verb)
+            queued = await self._chat.mention(
+                Mention(channel=ref, text=text, message_id=ts), caller=caller, policy=self._policy
+            )
         except BriefbotError as e:
             log.warning("could not answer %s in %s: %s", ts, ref.key, e)
             return
