@@ -171,6 +171,17 @@ async def test_briefbot_run_serves_slack_end_to_end(
             [answer] = answers()
             assert "https://wire.example/new?utm_source=rss" in json.dumps(answer["blocks"])
             assert len(alerts(fake)) == 1
+
+            status = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "bot", "status", "--config", str(config)),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=ROOT,
+            )
+            async with asyncio.timeout(30):
+                shown, _ = await status.communicate()
+            assert "Slack: connected, mode http, workspace Fake Workspace" in shown.decode()
         finally:
             if bot.returncode is None:
                 bot.send_signal(signal.SIGTERM)

@@ -421,6 +421,31 @@ async def test_socket_mode_with_a_refused_app_token_says_so() -> None:
         await b.platform.stop()
 
 
+async def test_socket_mode_carries_events_to_the_same_handlers() -> None:
+    async with fake_slack() as fake:
+        b = await build(fake, settings_for(fake, mode="socket", SLACK_APP_TOKEN="xapp-1-good"))
+        await b.platform.start()
+        try:
+            assert b.platform.status()["connected"] is True
+            assert b.platform.status()["mode"] == "socket"
+            await fake.wait_for(lambda: bool(fake.sockets))
+            envelope = await fake.push(
+                event(
+                    "app_mention",
+                    user="U0ALICE",
+                    text=f"<@{BOT_USER}> topics",
+                    ts="1700000700.000001",
+                    channel="C0GENERAL",
+                )
+            )
+            await fake.wait_for(lambda: any(a.get("envelope_id") == envelope for a in fake.acks))
+            await fake.wait_for(lambda: bool(fake.called("chat.postMessage")))
+            assert fake.called("chat.postMessage")[0].args["thread_ts"] == "1700000700.000001"
+        finally:
+            await b.platform.stop()
+        assert b.platform.status()["connected"] is False
+
+
 async def test_a_refused_bot_token_says_which_variable() -> None:
     async with fake_slack() as fake:
         b = await build(fake, settings_for(fake))

@@ -496,9 +496,20 @@ class SlackPlatform:
             await self._runner.cleanup()
             self._runner = None
 
+    @property
+    def connected(self) -> bool:
+        """Serving: the HTTP endpoint listens, or the Socket Mode connection is open (the SDK
+        reconnects a dropped one by itself)."""
+        if not self._connected:
+            return False
+        if self._socket is not None:
+            session = self._socket.client.current_session
+            return session is not None and not session.closed
+        return True
+
     def status(self) -> Mapping[str, Any]:
         return {
-            "connected": self._connected,
+            "connected": self.connected,
             "mode": self._mode,
             "workspace": self._team or None,
             "team_id": self._team_id or None,

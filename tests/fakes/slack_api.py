@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 TEAM_ID = "T0FAKE"
 TEAM_NAME = "Fake Workspace"
@@ -52,6 +52,10 @@ class FakeSlack:
     stamp: Any = None  # a () -> float giving the test's time, recorded with each call
     _ts: int = 0
     posted: asyncio.Event = field(default_factory=asyncio.Event)
+    good_app_token: str = "xapp-1-good"  # the app token apps.connections.open accepts
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode acknowledgements
+    _envelopes: int = 0
 
     # --- what tests do ---------------------------------------------------------------------
 
@@ -127,6 +131,13 @@ class FakeSlack:
         return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            if token != self.good_app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            return {
+                "ok": True,
+                "url": self.base_url.replace("http://", "ws://", 1).removesuffix("api/") + "ws",
+            }
         if token is None or not token.startswith("xoxb-"):
             return {"ok": False, "error": "not_authed"}
         channel = str(args.get("channel", ""))
@@ -203,6 +214,34 @@ class FakeSlack:
             }
         return {"ok": False, "error": "unknown_method"}
 
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then carry envelopes pushed by the test; record acks."""
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        self.sockets.remove(ws)
+        return ws
+
+    async def push(self, payload: dict[str, Any]) -> str:
+        """Send an Events API payload over the open Socket Mode connection."""
+        self._envelopes += 1
+        envelope_id = f"env-{self._envelopes}"
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": "events_api",
+                "payload": payload,
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return envelope_id
+
     async def respond(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_url"] = request.match_info["name"]
@@ -217,6 +256,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     app.router.add_post("/api/{method}", fake.handle)
     app.router.add_get("/api/{method}", fake.handle)
     app.router.add_post("/respond/{name}", fake.respond)
+    app.router.add_get("/ws", fake.socket)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
