@@ -344,3 +344,17 @@ async def test_an_answer_goes_in_the_thread_it_was_asked_in(rig: Rig) -> None:
     await rig.deliverer.deliver_due()
     [call] = rig.fake.called("chat.postMessage")
     assert call.args["thread_ts"] == "1699999999.000001"
+
+
+async def test_an_update_of_a_deleted_alert_is_given_up(rig: Rig) -> None:
+    alert = await rig.alert(GENERAL, 1)
+    await rig.deliverer.deliver_due()
+    ts = (await rig.state(alert.key)).platform_message_id
+    assert ts is not None
+    rig.fake.delete("C0GENERAL", ts)
+    update = update_post(GENERAL, alert, new_outlets=("Kyiv Post",))
+    await rig.store.enqueue(update)
+    rig.later(2)
+    await rig.deliverer.deliver_due()
+    assert rig.fake.channel_messages("C0GENERAL") == []  # no orphan reply, no new alert
+    assert (await rig.state(update.key)).state is PostState.FAILED

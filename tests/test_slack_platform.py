@@ -376,8 +376,14 @@ async def test_archive_uninstall_and_revocation_pause(bot: Bot) -> None:
     channel = await bot.store.get_channel(GENERAL)
     assert channel is not None and "uninstalled" in (channel.pause_reason or "")
     await bot.store.set_paused(platform="slack", workspace=TEAM_ID, channel=None, reason=None)
-    await bot.platform.dispatch(event("tokens_revoked", tokens={"bot": ["UBOTSELF"]}))
+    await bot.platform.dispatch(event("tokens_revoked", tokens={"oauth": ["U0ALICE"]}))
+    await asyncio.sleep(0.2)
+    assert await paused_keys() == set()  # a person's token, not the bot's
+    await bot.platform.dispatch(event("tokens_revoked", tokens={"bot": [BOT_USER]}))
     await eventually(lambda: _eq(paused_keys(), {news.key, GENERAL.key}))
+    await bot.store.set_paused(platform="slack", workspace=TEAM_ID, channel=None, reason=None)
+    await bot.platform.dispatch(event("channel_left", channel="C0NEWS", actor_id="U0ALICE"))
+    await eventually(lambda: _eq(paused_keys(), {news.key}))
 
 
 async def _eq(value: Awaitable[set[str]], expected: set[str]) -> bool:

@@ -805,6 +805,10 @@ class SlackPlatform:
 
     async def _on_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         team = self._team_of(body, event)
+        bots = (event.get("tokens") or {}).get("bot") or []
+        if self._bot_user and self._bot_user not in bots:
+            log.info("Slack revoked user tokens in %s; the bot's own token is unaffected", team)
+            return
         log.warning("Slack revoked the bot's tokens in %s: its channels are paused", team)
         self._last_error = "the bot's tokens were revoked"
         await self._chat.pause(
