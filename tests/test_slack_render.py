@@ -176,3 +176,25 @@ def test_long_briefing_is_split_into_messages_within_limits() -> None:
         assert len(json.dumps(list(message.blocks))) <= MAX_TEXT
         shown += sum("Development" in t for t in texts(message.blocks))
     assert shown == 150  # split, nothing dropped
+
+
+def test_briefing_header_is_plain_text_and_sections_are_escaped() -> None:
+    briefing = BriefingView(
+        title="Briefing: Q&A <!channel>",
+        top_line="2 developments <@U123>",
+        sections=(
+            BriefingSection(
+                topic="nato",
+                title="NATO & allies",
+                entries=(Entry(headline=HOSTILE, links=("https://w.example/1",)),),
+            ),
+        ),
+    )
+    [message] = render_briefing(briefing)
+    header = message.blocks[0]
+    assert header["text"] == {"type": "plain_text", "text": "Briefing: Q&A <!channel>"}
+    rest = [t for b in message.blocks[1:] for t in texts([b])]
+    assert "2 developments &lt;@U123&gt;" in rest
+    assert "*NATO &amp; allies*" in rest
+    for text in rest:
+        assert not live_markup(text.replace("<https://w.example/1|w.example>", ""))

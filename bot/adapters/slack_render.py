@@ -285,7 +285,10 @@ def _fallback(reply: Reply) -> str:
 def render_briefing(view: BriefingView) -> list[SlackMessage]:
     """A briefing as one message, or several when it is longer than one message may be (each
     within the limits; the title leads the first one)."""
-    title = fit(view.title + (" (late)" if view.late else ""), MAX_HEADER - 10)
+    # A header is plain_text: Slack never formats it, so it takes the text as it is (escaping
+    # would show "&amp;"), without controls and within its 150 characters.
+    raw = _SPACE.sub(" ", _CONTROL.sub("", view.title + (" (late)" if view.late else "")))
+    title = shorten(raw.replace("\n", " ").strip(), MAX_HEADER) or "Briefing"
     header: Block = {"type": "header", "text": {"type": "plain_text", "text": title}}
     items: list[Block] = [section(fit(view.top_line, 2000))] if view.top_line else []
     for part in view.sections:
