@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -158,6 +159,18 @@ async def test_a_signed_subscribe_is_confirmed_privately(bot: Bot) -> None:
     assert response["response_type"] == "ephemeral"
     assert "Subscribed to nato" in reply_text(response)
     assert await bot.store.subscriptions(GENERAL) == ["nato"]
+
+
+async def test_slow_work_is_done_after_the_ack(bot: Bot) -> None:
+    bot.fake.timeout_seconds = 3.5  # conversations.info answers after 3.5 s
+    bot.fake.fail("conversations.info", "timeout")
+    body = slash(bot.fake, "subscribe nato")
+    started = time.monotonic()
+    status, _ = await post(bot.url, body, signed(body), "application/x-www-form-urlencoded")
+    assert status == 200 and time.monotonic() - started < 3.0
+    assert bot.fake.responses == []
+    await bot.fake.wait_for(lambda: bool(bot.fake.responses))
+    assert "Subscribed to nato" in reply_text(bot.fake.responses[0])
 
 
 async def test_forged_and_stale_signatures_are_rejected(bot: Bot) -> None:
@@ -450,6 +463,20 @@ async def test_socket_mode_carries_events_to_the_same_handlers() -> None:
         finally:
             await b.platform.stop()
         assert b.platform.status()["connected"] is False
+
+
+async def test_a_port_in_use_names_the_setting() -> None:
+    async with fake_slack() as fake:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            settings = settings_for(fake)
+            port = taken.getsockname()[1]
+            settings = replace(settings, slack=replace(settings.slack, http_port=port))
+            b = await build(fake, settings)
+            with pytest.raises(BriefbotError, match="SLACK_HTTP_PORT"):
+                await b.platform.start()
+            await b.platform.stop()
 
 
 async def test_a_refused_bot_token_says_which_variable() -> None:
