@@ -34,7 +34,8 @@ from bot.ingest.fetch import HttpFetcher
 from bot.ingest.parse import parse_feed_async
 from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
-from bot.ports import Clock, Fetcher, Platform, Store, Summarizer
+from bot.novelty.pair import load_pair_model
+from bot.ports import Clock, Fetcher, NoveltyJudge, Platform, Store, Summarizer
 from bot.scheduler import BriefingScheduler
 from bot.services.answers import AnswerWriter
 from bot.services.chat import ChatService
@@ -47,6 +48,7 @@ from bot.store.llm_ledger import open_llm_ledger
 from bot.summarize.extractive import ExtractiveSummarizer
 from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
 from bot.summarize.llm import LlmAnswerer, LlmAnswerWriter, LlmClient, LlmSummarizer
+from bot.summarize.llm import NoveltyJudge as LlmNoveltyJudge
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
         languages=settings.languages,
         summary_max_chars=settings.summary_max_chars,
         max_links=settings.max_links,
+        # judgment (issue 9): a fit file named in [novelty] pair_model (make eval's folds)
+        pair_model=load_pair_model(settings.pair_model) if settings.pair_model else None,
     )
 
 
@@ -92,20 +96,34 @@ def make_summarizer(
     return LlmSummarizer(client, extractive)
 
 
+@dataclass(frozen=True, slots=True)
+class LlmParts:
+    """What the LLM brings when it is on: the summarizer (always, extractive when off), the
+    answer writer and the novelty judge (``[llm] second_opinion``)."""
+
+    summarizer: Summarizer
+    writer: AnswerWriter | None = None
+    judge: NoveltyJudge | None = None
+
+
 async def open_llm(
     settings: Settings, stack: AsyncExitStack, *, clock: Clock, db: str | None = None
-) -> tuple[Summarizer, AnswerWriter | None]:
+) -> LlmParts:
     """The summarizer ``run`` and ``replay`` use, with its ledger on the bot's database, and the
-    LLM's answer writer when the LLM is on; both closed with ``stack``."""
+    LLM's answer writer and judge when the LLM is on; closed with ``stack``."""
     if not settings.llm.enabled:
-        return make_summarizer(settings), None
+        return LlmParts(summarizer=make_summarizer(settings))
     ledger = await open_llm_ledger(db or settings.db)
     stack.push_async_callback(ledger.close)
     summarizer = make_summarizer(settings, ledger=ledger, clock=clock)
     if not isinstance(summarizer, LlmSummarizer):
-        return summarizer, None
+        return LlmParts(summarizer=summarizer)
     stack.push_async_callback(summarizer.client.aclose)
-    return summarizer, LlmAnswerWriter(LlmAnswerer(summarizer.client))
+    return LlmParts(
+        summarizer=summarizer,
+        writer=LlmAnswerWriter(LlmAnswerer(summarizer.client)),
+        judge=LlmNoveltyJudge(summarizer.client) if settings.llm.second_opinion else None,
+    )
 
 
 def make_embedder(settings: Settings) -> Embedder | None:
@@ -249,16 +267,17 @@ async def build_bot(
     await store.sync_sources(settings.sources)
     if fetcher is None:
         fetcher = await stack.enter_async_context(make_fetcher(settings))
-    summarizer, writer = await open_llm(settings, stack, clock=clock)
+    llm = await open_llm(settings, stack, clock=clock)
     core = build_core(
         store=store,
         fetcher=fetcher,
         clock=clock,
         story=settings.story,
-        summarizer=summarizer,
+        summarizer=llm.summarizer,
         settings=pipeline_settings(settings),
         embedder=await asyncio.to_thread(make_embedder, settings),
-        writer=writer,
+        writer=llm.writer,
+        judge=llm.judge,
     )
     await core.start()
     return Bot(settings=settings, store=store, clock=clock, core=core, sources=settings.sources)
@@ -377,6 +396,15 @@ async def run_bot(
 
         busy = asyncio.Lock()
         rounds: set[asyncio.Task[None]] = set()
+        nudges: set[asyncio.Task[int]] = set()
+
+        def deliver_now() -> None:
+            """An answer was queued: deliver it now, not at the next tick."""
+            task = asyncio.create_task(bot.core.deliverer.deliver_due())
+            nudges.add(task)
+            task.add_done_callback(nudges.discard)
+
+        bot.core.chat.on_queued(deliver_now)
 
         async def one_round() -> None:
             async with busy:
@@ -435,7 +463,7 @@ async def run_bot(
         # for a bounded time: what is left stays pending for the next start.
         for task in (*rounds, first):
             task.cancel()
-        await asyncio.gather(*rounds, first, return_exceptions=True)
+        await asyncio.gather(*rounds, first, *nudges, return_exceptions=True)
         await bot.pipeline.drain()
         deadline = bot.clock.now() + timedelta(seconds=DRAIN_SECONDS)
         try:

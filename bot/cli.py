@@ -244,17 +244,18 @@ async def _replay(args: argparse.Namespace) -> int:
             async with AsyncExitStack() as stack:
                 store = await stack.enter_async_context(opened_store(db))
                 # The LLM exactly when `run` would use it; its budget counts real tokens.
-                summarizer, writer = await open_llm(settings, stack, clock=SystemClock(), db=db)
+                llm = await open_llm(settings, stack, clock=SystemClock(), db=db)
                 result = await run_timeline(
                     items=items,
                     scenario=scenario,
                     story=settings.story,
                     store=store,
-                    summarizer=summarizer,
+                    summarizer=llm.summarizer,
                     settings=pipeline_settings(settings),
                     embedder=embedder,
                     outlet_factory=lambda clock: JsonLinesOutlet(out, clock, stats),
-                    writer=writer,
+                    writer=llm.writer,
+                    judge=llm.judge,
                 )
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(stats.by_kind.items())) or "none"
     print(

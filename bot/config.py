@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from bot.domain import ConfigError, ManagePolicy, Source, Story, Topic
 from bot.novelty.embed import EMBEDDING_MODES
+from bot.novelty.pair import PairModelError, load_pair_model
 
 __all__ = [
     "BOT_FILE",
@@ -96,6 +97,7 @@ LLM_KEYS: Final = (
     "daily_token_budget",
     "breaker_failures",
     "breaker_cooldown",
+    "second_opinion",
 )
 
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
@@ -144,6 +146,8 @@ class LlmSettings:
     daily_token_budget: int = 200_000  # tokens a UTC day, counted from the API's usage
     breaker_failures: int = 3  # failed calls in a row that open the circuit breaker
     breaker_cooldown: float = 600.0  # seconds the LLM is skipped once the breaker opened
+    # Ask the LLM about the reports the offline same-event model is unsure of (off by default).
+    second_opinion: bool = False
 
     def __repr__(self) -> str:
         url = None if self.base_url is None else _redact_url(self.base_url)
@@ -259,6 +263,8 @@ class Settings:
     embeddings: str = "auto"  # sentence embeddings for clustering: "auto" or "off"
     slack: SlackSettings = field(default_factory=SlackSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    # The fitted same-event model (bot/novelty/pair.py); None: the one shipped in the package.
+    pair_model: Path | None = None
 
     @property
     def db_display(self) -> str:
@@ -351,10 +357,19 @@ def load_settings(
     summary_max_chars = posting.integer("summary_max_chars", 400, minimum=50, maximum=4000)
     max_links = posting.integer("max_links", 3, minimum=1, maximum=20)
 
-    novelty = root.table("novelty", ("embeddings",))
+    novelty = root.table("novelty", ("embeddings", "pair_model"))
     embeddings = novelty.string("embeddings", "auto")
     if embeddings not in EMBEDDING_MODES:
         raise novelty.fail("embeddings", " or ".join(f'"{m}"' for m in EMBEDDING_MODES), embeddings)
+    pair_model_name = novelty.optional_string("pair_model", single_line=True)
+    pair_model: Path | None = None
+    if pair_model_name is not None:
+        # Relative to the config folder, like the other files it holds.
+        pair_model = config_dir / Path(pair_model_name).expanduser()
+        try:
+            load_pair_model(pair_model)
+        except (OSError, PairModelError) as e:
+            raise novelty.fail("pair_model", "a readable pair model file", pair_model_name) from e
 
     console = root.table("console", ("channel",))
     console_channel = console.string("channel", "console")
@@ -413,6 +428,7 @@ def load_settings(
         embeddings=embeddings,
         slack=slack,
         discord=discord,
+        pair_model=pair_model,
     )
 
 
@@ -719,6 +735,7 @@ def _llm_settings(table: _Table, env: _Environment, secrets: Secrets) -> LlmSett
         ),
         breaker_failures=table.integer("breaker_failures", 3, minimum=1, maximum=100),
         breaker_cooldown=table.number("breaker_cooldown", 600.0, minimum=1.0, unit="seconds"),
+        second_opinion=bool(table.optional_bool("second_opinion")),
     )
 
 

@@ -55,6 +55,15 @@ class Summarizer(Protocol):
         ...
 
 
+class NoveltyJudge(Protocol):
+    """A second opinion on one pair (the LLM): is the new report the same event as the known
+    ones, or another one (the next step of a storyline)? None: unsure or unavailable."""
+
+    async def same_event(
+        self, new: tuple[str, str], known: Sequence[tuple[str, str]]
+    ) -> bool | None: ...
+
+
 class Outlet(Protocol):
     """Delivers posts to one platform (the console, the replay file, Slack, Discord).
 

@@ -35,7 +35,7 @@ from bot.domain import (
     utc,
 )
 from bot.novelty.embed import Embedder
-from bot.ports import Outlet, Store, Summarizer
+from bot.ports import NoveltyJudge, Outlet, Store, Summarizer
 from bot.services.answers import AnswerWriter
 from bot.services.chat import Mention
 from bot.services.core import build_core
@@ -397,6 +397,7 @@ async def run_timeline(
     on_instant: OnInstant | None = None,
     embedder: Embedder | None = None,
     writer: AnswerWriter | None = None,
+    judge: NoveltyJudge | None = None,
 ) -> ReplayStats:
     """Drive the bot through ``items`` on a simulated clock. ``on_instant(t, delivered)`` runs
     after each instant's deliveries (the demo uses it to pace the output)."""
@@ -435,6 +436,7 @@ async def run_timeline(
         embedder=embedder,
         outlets=(outlet,),
         writer=writer,
+        judge=judge,
     )
     await core.start()
     sources = sorted(feeds.sources.values(), key=lambda s: s.id)

@@ -88,7 +88,7 @@ def test_replay_briefs_once_a_simulated_day_at_the_local_time(tmp_path: Path) ->
     posts = _replay(
         tmp_path,
         'start = "2026-02-10T00:00:00Z"\nend = "2026-02-13T00:00:00Z"\ntick = "30m"\n'
-        '[[channels]]\nid = "desk"\ntopics = ["nato", "territory"]\n'
+        '[[channels]]\nid = "desk"\ntopics = ["*"]\n'
         'briefing = "07:30 Europe/Kyiv"\n',
     )
     briefings = [p for p in posts if p["kind"] == "briefing"]

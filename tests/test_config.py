@@ -141,6 +141,7 @@ def test_an_empty_bot_toml_gives_the_documented_defaults(tmp_path: Path) -> None
     assert settings.summary_max_chars == 400
     assert settings.max_links == 3
     assert settings.embeddings == "auto"
+    assert settings.pair_model is None  # the fit the package ships
     assert settings.secrets.slack_mode == "socket"
     assert settings.secrets.slack_http_port == 3000
     assert not settings.secrets.slack_enabled and not settings.secrets.discord_enabled
@@ -378,6 +379,7 @@ def test_wrong_type_is_reported_with_file_key_found_and_expected(tmp_path: Path)
         ('[posting]\nlanguages = ["english"]\n', "posting.languages[1]", 'got "english"'),
         ('[console]\nchannel = "my channel"\n', "console.channel", 'got "my channel"'),
         ('[novelty]\nembeddings = "on"\n', "novelty.embeddings", 'got "on"'),
+        ('[novelty]\npair_model = "missing.json"\n', "novelty.pair_model", 'got "missing.json"'),
         ("[llm]\nenabled = 1\n", "llm.enabled", "got 1"),
         ('[llm]\nbase_url = "localhost:11434"\n', "llm.base_url", 'got "localhost:11434"'),
         ('polling = "often"\n', "polling", 'got "often"'),
@@ -652,3 +654,49 @@ def test_the_off_switch_wins_over_a_key_and_an_endpoint(tmp_path: Path) -> None:
     )
     environ = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     assert load_settings(folder, environ=environ).llm.enabled is False
+
+
+def test_a_pair_model_file_is_read_relative_to_the_config_folder(tmp_path: Path) -> None:
+    from bot.novelty.pair import DEFAULT_PATH
+
+    folder = make_config(tmp_path, '[novelty]\npair_model = "fold.json"\n')
+    (folder / "fold.json").write_text(DEFAULT_PATH.read_text())
+    settings = load_settings(folder, environ={})
+    assert settings.pair_model == folder / "fold.json"
+
+
+# --- Slack's and Discord's non-secret settings -----------------------------------------------
+
+
+def test_chat_settings_come_from_bot_toml_and_the_environment_wins(tmp_path: Path) -> None:
+    folder = make_config(
+        tmp_path,
+        '[slack]\nmode = "http"\nhttp_port = 8080\nmanage = "admins"\n'
+        '[discord]\ntest_guild = "42"\nsharding = true\nmanage = ["111", "222"]\n',
+    )
+    settings = load_settings(folder, environ={})
+    assert (settings.slack.mode, settings.slack.http_port) == ("http", 8080)
+    assert settings.slack.manage.who == "admins"
+    assert settings.discord.test_guild == "42" and settings.discord.sharding
+    assert settings.discord.manage.users == frozenset({"111", "222"})
+    env = {"SLACK_MODE": "socket", "SLACK_HTTP_PORT": "3100", "DISCORD_TEST_GUILD": "7"}
+    overridden = load_settings(folder, environ=env)
+    assert (overridden.slack.mode, overridden.slack.http_port) == ("socket", 3100)
+    assert overridden.discord.test_guild == "7"
+    defaults = load_settings(make_config(tmp_path / "d"), environ={})
+    assert defaults.slack.manage.who == "anyone" and defaults.discord.manage.who == "managers"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[slack]\nmode = "websocket"\n', "slack.mode"),
+        ('[slack]\nmanage = "everyone"\n', "slack.manage"),
+        ("[slack]\nhttp_port = 70000\n", "slack.http_port"),
+        ('[discord]\ntest_guild = "my-server"\n', "discord.test_guild"),
+        ("[discord]\nmanage = []\n", "discord.manage"),
+    ],
+)
+def test_bad_chat_settings_are_refused_naming_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    message = config_error(make_config(tmp_path, toml))
+    assert message.startswith(f"{tmp_path / 'config' / 'bot.toml'}: {key} must be ")

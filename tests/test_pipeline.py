@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 from collections.abc import Sequence
@@ -13,8 +14,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import load_story
-from bot.domain import FetchResult, Source
+from bot.domain import ChannelRef, FetchResult, Source
 from bot.novelty.embed import Embedder
+from bot.novelty.pair import PairModel, parse_pair_model
 from bot.services.pipeline import Pipeline, PipelineSettings
 from bot.store.memory import MemoryStore
 from bot.summarize.extractive import ExtractiveSummarizer
@@ -63,7 +65,11 @@ class PausingStore(MemoryStore):
 
 
 def _pipeline(
-    store: MemoryStore, *, feed: bytes = FEED, embedder: Embedder | None = None
+    store: MemoryStore,
+    *,
+    feed: bytes = FEED,
+    embedder: Embedder | None = None,
+    pair_model: PairModel | None = None,
 ) -> Pipeline:
     return Pipeline(
         store=store,
@@ -71,9 +77,22 @@ def _pipeline(
         clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
         matcher=StoryMatcher(STORY),
         summarizer=ExtractiveSummarizer(),
-        settings=PipelineSettings(),
+        settings=PipelineSettings(pair_model=pair_model),
         embedder=embedder,
     )
+
+
+# A same-event model that joins two reports only when their embeddings agree.
+BY_MEANING = parse_pair_model(
+    json.dumps(
+        {
+            "threshold": 0.5,
+            "threshold_words_only": 0.5,
+            "with_meaning": {"bias": -9.0, "weights": {"meaning": 10.0}},
+            "words_only": {"bias": -9.0, "weights": {"words": 1.0}},
+        }
+    )
+)
 
 
 async def test_a_poll_cancelled_mid_ingest_still_finishes_its_items() -> None:
@@ -157,7 +176,8 @@ class FakeEmbedder:
 async def _developments(embedder: FakeEmbedder | None) -> int:
     store = MemoryStore()
     await store.sync_sources([SOURCE])
-    await _pipeline(store, feed=APPOINTMENT, embedder=embedder).poll(SOURCE)
+    pipeline = _pipeline(store, feed=APPOINTMENT, embedder=embedder, pair_model=BY_MEANING)
+    await pipeline.poll(SOURCE)
     return len(await store.recent_developments(topic=None, since=None, limit=10))
 
 
@@ -190,3 +210,166 @@ async def test_a_restart_embeds_the_window_again() -> None:
     embedder = FakeEmbedder()
     await _pipeline(store, feed=APPOINTMENT, embedder=embedder).start()
     assert len(embedder.texts) == 2
+
+
+# --- analysis pieces are kept, never alerted -----------------------------------------------------
+
+
+class Feeds:
+    """A fetcher that serves a different document on each poll."""
+
+    def __init__(self, *bodies: bytes) -> None:
+        self.bodies = list(bodies)
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        return FetchResult(status=200, body=self.bodies.pop(0), final_url=url)
+
+
+def _rss(*items: tuple[str, str]) -> bytes:
+    body = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in items)
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        f"{body}</channel></rss>"
+    ).encode()
+
+
+async def test_a_live_blog_is_stored_on_the_story_but_never_alerted() -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await store.subscribe(ChannelRef(platform="console", workspace="w", channel="c"), ["*"])
+    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
+    baseline = _rss(("Weather: a mild week ahead", "https://wire.example/w"))
+    live = _rss(
+        ("Russia-Ukraine war live: drones hit Kyiv overnight", "https://wire.example/live/1"),
+    )
+    news = _rss(
+        ("Russia-Ukraine war live: drones hit Kyiv overnight", "https://wire.example/live/1"),
+        ("Zelensky names a new defence minister for Ukraine", "https://wire.example/2"),
+    )
+    pipeline = Pipeline(
+        store=store,
+        fetcher=Feeds(baseline, live, news),
+        clock=clock,
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(),
+    )
+    await pipeline.poll(SOURCE)  # the backlog
+    report = await pipeline.poll(SOURCE)
+    assert report.story_items == 1 and report.alerts == 0
+    (blog,) = await store.items_by_link("https://wire.example/live/1")
+    assert blog.on_story and blog.development_id is not None
+    report = await pipeline.poll(SOURCE)
+    assert report.alerts == 1  # the news, not the blog
+
+
+async def test_a_topic_gained_late_does_not_send_a_late_alert() -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    desk = ChannelRef(platform="console", workspace="w", channel="map-room")
+    await store.subscribe(desk, ["territory"])
+    clock = ManualClock(datetime(2026, 3, 1, 8, tzinfo=UTC))
+    first = ("Envoys meet in Geneva for Ukraine peace talks", "https://wire.example/a")
+    later = (
+        "Envoys in Geneva peace talks on Ukraine discuss Donbas territory and occupied land",
+        "https://wire.example/b",
+    )
+    pipeline = Pipeline(
+        store=store,
+        fetcher=Feeds(_rss(), _rss(first), _rss(first, later)),
+        clock=clock,
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(pair_model=JOINS_ALL),
+    )
+    await pipeline.poll(SOURCE)
+    await pipeline.poll(SOURCE)
+    clock.set(datetime(2026, 3, 1, 11, tzinfo=UTC))  # three hours on
+    report = await pipeline.poll(SOURCE)
+    assert report.story_items == 1
+    (item,) = await store.items_by_link("https://wire.example/b")
+    assert "territory" in item.topics
+    development = await store.get_development(str(item.development_id))
+    assert development is not None and "territory" not in development.topics
+    assert await store.posts_for_development(desk, development.id) == []
+
+
+# A same-event model that joins any two reports (the test is about topics, not joining).
+JOINS_ALL = parse_pair_model(
+    json.dumps(
+        {
+            "threshold": 0.5,
+            "with_meaning": {"bias": 9.0, "weights": {}},
+            "words_only": {"bias": 9.0, "weights": {}},
+        }
+    )
+)
+
+
+class Judge:
+    """A second opinion that always says the same, and counts its calls."""
+
+    def __init__(self, verdict: bool | None) -> None:
+        self.verdict = verdict
+        self.asked: list[tuple[str, list[str]]] = []
+
+    async def same_event(
+        self, new: tuple[str, str], known: Sequence[tuple[str, str]]
+    ) -> bool | None:
+        self.asked.append((new[0], [k[0] for k in known]))
+        return self.verdict
+
+
+# Two reports of a storyline: alike in words, and the model is unsure of them (p = 0.5 on its
+# 0.5 threshold whatever they say).
+STORYLINE = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Kremlin denies Ukraine's account of the drone attack on the port</title>"
+    b"<link>https://wire.example/b</link></item>"
+    b"<item><title>Ukraine says a drone attack hit the port overnight</title>"
+    b"<link>https://wire.example/a</link></item></channel></rss>"
+)
+UNSURE = parse_pair_model(
+    json.dumps(
+        {
+            "threshold": 0.5,
+            "threshold_words_only": 0.5,
+            "with_meaning": {"bias": 0.0, "weights": {}},
+            "words_only": {"bias": 0.0, "weights": {}},
+        }
+    )
+)
+
+
+@pytest.mark.parametrize(("verdict", "developments"), [(False, 2), (True, 1), (None, 1)])
+async def test_an_unsure_pair_is_decided_by_the_second_opinion(
+    verdict: bool | None, developments: int
+) -> None:
+    store = MemoryStore()
+    await store.sync_sources([SOURCE])
+    await store.save_poll_state(  # not the first poll: the items are news, not a backlog
+        (await store.get_poll_state(SOURCE.id)).__class__(source_id=SOURCE.id, baselined=True)
+    )
+    judge = Judge(verdict)
+    pipeline = Pipeline(
+        store=store,
+        fetcher=OneFeed(STORYLINE),
+        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(pair_model=UNSURE),
+        judge=judge,
+    )
+    await pipeline.start()
+    await pipeline.poll(SOURCE)
+    found = await store.recent_developments(topic=None, since=None, limit=10)
+    assert len(found) == developments
+    # Asked once, about the second report against the first; None keeps the model's join.
+    assert judge.asked == [
+        (
+            "Kremlin denies Ukraine's account of the drone attack on the port",
+            ["Ukraine says a drone attack hit the port overnight"],
+        )
+    ]

@@ -553,8 +553,21 @@ def test_typical_headline_gets_its_topic(matcher: StoryMatcher, title: str, topi
 
 
 def test_topics_come_in_the_story_order(matcher: StoryMatcher) -> None:
-    result = matcher.classify("Drone strike on Kyiv as envoys prepare new sanctions", "")
+    result = matcher.classify(
+        "Drone strike on Kyiv as envoys prepare new sanctions",
+        "The envoys meet on Monday. New sanctions would target the shadow fleet.",
+    )
     assert result.topics == ("negotiations", "sanctions", "fighting")
+
+
+def test_a_topic_one_headline_word_names_in_passing_yields_to_better_evidence(
+    matcher: StoryMatcher,
+) -> None:
+    # "envoys" and "sanctions" are one word each; "drone strike" is two: the subject.
+    result = matcher.classify("Drone strike on Kyiv as envoys prepare new sanctions", "")
+    assert result.topics == ("fighting",)
+    # Alone, one word still names the topic.
+    assert matcher.classify("New sanctions over Ukraine", "").topics == ("sanctions",)
 
 
 def test_one_mention_in_the_summary_does_not_tag_but_two_in_its_lead_do(
@@ -599,7 +612,8 @@ def test_background_clauses_do_not_tag(matcher: StoryMatcher) -> None:
 def test_at_most_three_topics_the_best_evidenced_first(matcher: StoryMatcher) -> None:
     result = matcher.classify(
         "EU sanctions, a ceasefire and Donbas territory after drone strikes on Kyiv",
-        "Drone strikes and missile strikes hit the city. The EU and Brussels responded.",
+        "Drone strikes and missile strikes hit the city. The EU and Brussels responded. "
+        "The sanctions and the ceasefire were discussed.",
     )
     assert len(result.topics) == 3
     assert "fighting" in result.topics
@@ -785,3 +799,31 @@ def test_resolve_topic_gives_nothing_for_garbage(text: str) -> None:
     res = resolve_topic(STORY, text)
     assert res.topic_id is None
     assert res.suggestion is None
+
+
+# --- the war's Russian side, without a Ukraine word ----------------------------------------------
+
+
+def test_a_russia_side_development_is_on_the_story(matcher: StoryMatcher) -> None:
+    result = matcher.classify(
+        "Russia says its air defences downed 40 drones near Moscow",
+        "The Kremlin said the drones were aimed at a refinery south of the capital.",
+    )
+    assert result.on_story
+    assert result.topics == ("fighting",)
+    assert "#russia-side" in result.matched
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # Russia named, but nothing of the war's vocabulary
+        ("Russia and China sign a grain deal", "Moscow said the Kremlin welcomed the trade."),
+        # one word of war vocabulary in passing is not enough evidence
+        ("Kremlin hosts a drone show for the new year", "Russia celebrated in Moscow."),
+        # an envoy's name alone (he works on other conflicts too)
+        ("Witkoff meets mediators after a drone strike in Gaza", "Talks go on."),
+    ],
+)
+def test_russia_without_the_war_stays_off(matcher: StoryMatcher, title: str, summary: str) -> None:
+    assert not matcher.classify(title, summary).on_story

@@ -19,7 +19,7 @@ from bot.domain import BriefbotError, ChannelRef, Post, PostKind
 from bot.messages import Reply
 from bot.ports import Clock
 from bot.services.chat import ChatService
-from bot.services.commands import Invocation, parse_command
+from bot.services.commands import Invocation
 from bot.services.render import render_reply_text, render_text
 
 PLATFORM = "console"
@@ -154,9 +154,7 @@ class ConsoleChat:
             if not line.strip():
                 continue
             try:
-                reply = await self._chat.command(
-                    Invocation(channel=self._channel), parse_command(line)
-                )
+                reply = await self._chat.text(Invocation(channel=self._channel), line)
             except BriefbotError as e:  # the store failed: say so and keep serving
                 reply = Reply(lines=(f"Sorry, that did not work: {e}. Try again in a moment.",))
             self._terminal.show(render_reply_text(reply))

@@ -39,7 +39,9 @@ from datetime import datetime, timedelta
 
 from bot.domain import Item
 from bot.ingest.normalize import without_boilerplate
+from bot.novelty.analysis import is_analysis, is_roundup
 from bot.novelty.embed import Embedding, similarity
+from bot.novelty.pair import PairFeatures, PairModel, load_pair_model, names, numbers
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _OUTLET_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{2,60}$")
@@ -148,27 +150,19 @@ _STOP = frozenset(
         "comments",
     ]
 )
-# Round-ups: series that cover many events at once.
-_ROUNDUP = re.compile(
-    r"\b(live\s+(thread|updates?|blog)|key\s+events|war\s+briefing|morning\s+briefing|"
-    r"evening\s+briefing|as\s+it\s+happened|what\s+we\s+know\s+on\s+day|day\s+\d[\d,.]*\b|"
-    r"dzie[nń]\s+\d+|tag\s+\d+|newsletter)",
-    re.IGNORECASE,
-)
-
 STEM = 5  # letters kept of each word after folding
 TITLE_WEIGHT = 2.0
-SIMILARITY = 0.4  # cosine (after the time penalty) from which an item joins a development
-PENALTY_PER_DAY = 0.1
+PENALTY_PER_DAY = 0.1  # kept for the words-only fallback when no model file is readable
 # Across languages only names, places and numbers can be shared, so a shared one counts more.
 CROSS_LANGUAGE_BOOST = 2.0
 SUMMARY_CHARS = 300
-# The semantic rule (items with embeddings): words at least this alike, and embeddings this close.
-SEMANTIC_WORDS = 0.25
-SEMANTIC_SIMILARITY = 0.89
-SEMANTIC_PENALTY_PER_DAY = 0.02
 # Reports of one event in two languages sit a little further apart than in one.
 SEMANTIC_CROSS_LANGUAGE = 0.05
+# A shared name counts when at most this share of the stream's reports carries it.
+RARE_NAME = 0.004
+# Pairs whose words are this little alike and whose meaning is this far apart are not scored.
+CHEAP_WORDS = 0.05
+CHEAP_MEANING = 0.8
 SEMANTIC_CHARS = 450
 # Pseudo-documents in which no word appears: until the bot has read a few thousand items its own
 # counts say little, and every shared word should count about the same.
@@ -207,9 +201,23 @@ class ClusterItem:
 class Assignment:
     development_id: str
     created: bool
-    # "new", "roundup", "link", "text", "headline", "similar", "meaning": for diagnostics
+    # "new", "roundup", "analysis", "link", "text", "headline", "model": for diagnostics
     reason: str
     score: float = 0.0
+    # The pair model's probability that the item reports the same event as the development it
+    # joined (or, for a new development, as the closest one it did not join): a second opinion
+    # can decide the band just under and over the model's threshold.
+    probability: float = 0.0
+    analysis: bool = False  # a piece about the news (see bot.novelty.analysis), not news
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """The development the pair model finds closest to an item (``Clusterer.candidate``)."""
+
+    development_id: str
+    probability: float
+    threshold: float
 
 
 def fold(text: str) -> str:
@@ -222,8 +230,7 @@ def bare_headline(title: str) -> str:
     return _OUTLET_SUFFIX.sub("", title.strip())
 
 
-def is_roundup(title: str) -> bool:
-    return _ROUNDUP.search(title) is not None
+__all__ = ["Assignment", "ClusterItem", "Clusterer", "is_analysis", "is_roundup"]
 
 
 _GROUPED = re.compile(r"\b(\d{1,3})((?:[,\u00a0 ]\d{3})+)\b")
@@ -305,6 +312,10 @@ class _Member:
     roundup: bool
     language: str | None
     embedding: Embedding | None
+    names: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    headline: Vector | None = None
+    joinable: bool = True  # analysis pieces can join a development but nothing joins them
 
 
 def _primary(language: str | None) -> str | None:
@@ -318,16 +329,11 @@ class Clusterer:
         self,
         *,
         window: timedelta = timedelta(hours=48),
-        similarity: float = SIMILARITY,
-        penalty_per_day: float = PENALTY_PER_DAY,
-        semantic_words: float = SEMANTIC_WORDS,
-        semantic_similarity: float = SEMANTIC_SIMILARITY,
+        model: PairModel | None = None,
     ) -> None:
         self._window = window
-        self._similarity = similarity
-        self._penalty = penalty_per_day
-        self._semantic_words = semantic_words
-        self._semantic_similarity = semantic_similarity
+        self._model = model or load_pair_model()
+        self._first_seen: dict[str, datetime] = {}
         self._df: Counter[str] = Counter()
         self._docs = 0
         self._by_link: dict[str, _Member] = {}
@@ -341,6 +347,11 @@ class Clusterer:
         """Count an item's words (every item read, on the story or not)."""
         self._df.update(set(terms(f"{bare_headline(title)} {_lede(summary)}")))
         self._docs += 1
+
+    def _rare(self, stem: str) -> bool:
+        """A name the stream seldom uses: the standing actors (Ukraine, Russia, Trump) are in
+        too many reports to say two of them report one event."""
+        return self._df.get(fold(stem), 0) <= max(2.0, RARE_NAME * self._docs)
 
     @property
     def documents(self) -> int:
@@ -369,11 +380,42 @@ class Clusterer:
         """Rebuild the window from stored items that already belong to developments."""
         for item in sorted(items, key=lambda i: i.seen_at):
             if item.development_id is not None:
-                self._remember(item, item.development_id, self.vector(item.title, item.summary))
+                self._remember(
+                    item,
+                    item.development_id,
+                    self.vector(item.title, item.summary),
+                    roundup=is_roundup(item.title),
+                    joinable=not is_analysis(item.title, item.link),
+                )
 
-    def assign(self, item: ClusterItem, *, new_id: str) -> Assignment:
+    def candidate(self, item: ClusterItem) -> Candidate | None:
+        """Where the pair model would put ``item``, without putting it there: the closest
+        development by the model, its probability and threshold. None when the item is a
+        round-up or a copy of an article already held (those are certain)."""
+        self._expire(item.seen_at)
+        if is_roundup(item.title) or self._same_article(item, roundup=False) is not None:
+            return None
+        best, probability, _joins = self._same_event(item, self.vector(item.title, item.summary))
+        if best is None:
+            return None
+        return Candidate(
+            development_id=best.development_id,
+            probability=probability,
+            threshold=(
+                self._model.threshold
+                if item.embedding is not None
+                else self._model.threshold_words_only
+            ),
+        )
+
+    def assign(
+        self, item: ClusterItem, *, new_id: str, override: tuple[str, bool] | None = None
+    ) -> Assignment:
         """Put ``item`` into a development: a known one carrying the same article or event,
-        else a new one with id ``new_id``."""
+        else a new one with id ``new_id``. An analysis piece joins the development it
+        discusses, if any, else one of its own that nothing joins. ``override`` (a development
+        id and whether the item is the same event) is a second opinion on the model's closest
+        development: it decides that pair instead of the model's threshold."""
         self._expire(item.seen_at)
         vector = self.vector(item.title, item.summary)
         if is_roundup(item.title):
@@ -383,19 +425,99 @@ class Clusterer:
                 member, reason, score = copy
                 self._remember(item, member.development_id, vector, roundup=True)
                 return Assignment(
-                    development_id=member.development_id, created=False, reason=reason, score=score
+                    development_id=member.development_id,
+                    created=False,
+                    reason=reason,
+                    score=score,
+                    probability=1.0,
+                    analysis=True,
                 )
             self._remember(item, new_id, vector, roundup=True)
-            return Assignment(development_id=new_id, created=True, reason="roundup")
-        match = self._same_article(item, roundup=False) or self._same_event(item, vector)
-        if match is not None:
-            member, reason, score = match
-            self._remember(item, member.development_id, vector)
+            return Assignment(development_id=new_id, created=True, reason="roundup", analysis=True)
+        analysis = is_analysis(item.title, item.link)
+        same = self._same_article(item, roundup=False)
+        if same is not None:
+            member, reason, score = same
+            self._remember(item, member.development_id, vector, joinable=member.joinable)
             return Assignment(
-                development_id=member.development_id, created=False, reason=reason, score=score
+                development_id=member.development_id,
+                created=False,
+                reason=reason,
+                score=score,
+                probability=1.0,
+                analysis=analysis,
             )
-        self._remember(item, new_id, vector)
-        return Assignment(development_id=new_id, created=True, reason="new")
+        best, probability, joins = self._same_event(item, vector)
+        if best is not None and override is not None and override[0] == best.development_id:
+            joins = override[1]
+        if best is not None and joins:
+            self._remember(item, best.development_id, vector, joinable=not analysis)
+            return Assignment(
+                development_id=best.development_id,
+                created=False,
+                reason="model",
+                score=probability,
+                probability=probability,
+                analysis=analysis,
+            )
+        self._remember(item, new_id, vector, joinable=not analysis)
+        return Assignment(
+            development_id=new_id,
+            created=True,
+            reason="analysis" if analysis else "new",
+            probability=probability,
+            analysis=analysis,
+        )
+
+    def features(
+        self,
+        item: ClusterItem,
+        vector: Vector,
+        other: ClusterItem,
+        other_vector: Vector,
+        *,
+        development_first_seen: datetime | None = None,
+    ) -> PairFeatures:
+        """The pair model's view of ``item`` against an earlier ``other`` (bench/fit_pair.py
+        fits the model on exactly these)."""
+        member = self._member_of(other, "", other_vector)
+        first = development_first_seen or other.seen_at
+        return self._features(item, vector, _item_names(item), _item_numbers(item), member, first)
+
+    def _features(
+        self,
+        item: ClusterItem,
+        vector: Vector,
+        item_names: frozenset[str],
+        item_numbers: frozenset[str],
+        member: _Member,
+        first_seen: datetime,
+        item_headline: Vector | None = None,
+    ) -> PairFeatures:
+        language = _primary(item.language)
+        other_language = bool(language and member.language and language != member.language)
+        words = cosine(vector, member.vector)
+        if other_language:
+            words = min(words * CROSS_LANGUAGE_BOOST, 1.0)
+        meaning: float | None = None
+        if item.embedding is not None and member.embedding is not None:
+            meaning = similarity(item.embedding, member.embedding)
+            if other_language:
+                meaning += SEMANTIC_CROSS_LANGUAGE
+        if item_headline is None:
+            item_headline = self.vector(item.title, "")
+        headline = cosine(item_headline, member.headline or {})
+        if other_language:
+            headline = min(headline * CROSS_LANGUAGE_BOOST, 1.0)
+        return PairFeatures(
+            headline=headline,
+            words=words,
+            meaning=meaning,
+            names=sum(1 for n in item_names & member.names if self._rare(n)),
+            numbers=bool(item_numbers & member.numbers),
+            gap_hours=abs((item.seen_at - member.seen_at).total_seconds()) / 3600,
+            age_hours=max((item.seen_at - first_seen).total_seconds(), 0.0) / 3600,
+        )
 
     def _same_article(
         self, item: ClusterItem, *, roundup: bool
@@ -416,49 +538,66 @@ class Clusterer:
                 return member, "headline", 1.0
         return None
 
-    def _same_event(self, item: ClusterItem, vector: Vector) -> tuple[_Member, str, float] | None:
+    def _same_event(self, item: ClusterItem, vector: Vector) -> tuple[_Member | None, float, bool]:
+        """The member most likely to report the same event, that probability, and whether it
+        reaches the model's threshold."""
         best: _Member | None = None
-        best_key = (False, 0.0)
-        best_reason = "similar"
-        language = _primary(item.language)
+        best_p = 0.0
+        best_joins = False
+        item_names, item_numbers = _item_names(item), _item_numbers(item)
+        item_headline = self.vector(item.title, "")
         for member in self._members:
-            if member.roundup:
+            if member.roundup or not member.joinable:
                 continue
-            days = abs((item.seen_at - member.seen_at).total_seconds()) / 86400
-            other_language = bool(language and member.language and language != member.language)
-            words = cosine(vector, member.vector)
-            if other_language:
-                words *= CROSS_LANGUAGE_BOOST
-            words -= self._penalty * days
-            if words < min(self._similarity, self._semantic_words):
-                continue
-            meaning = 0.0
-            close = False
-            if item.embedding is not None and member.embedding is not None:
-                meaning = similarity(item.embedding, member.embedding)
-                meaning -= SEMANTIC_PENALTY_PER_DAY * days
-                if other_language:
-                    meaning += SEMANTIC_CROSS_LANGUAGE
-                close = words >= self._semantic_words and meaning >= self._semantic_similarity
-            if not close and words < self._similarity:
-                continue
-            key = (close, words + meaning)
-            if best is None or key > best_key:
-                best, best_key = member, key
-                best_reason = "similar" if words >= self._similarity else "meaning"
-        return (best, best_reason, best_key[1]) if best is not None else None
+            if cosine(vector, member.vector) < CHEAP_WORDS and not (
+                item.embedding is not None
+                and member.embedding is not None
+                and similarity(item.embedding, member.embedding) >= CHEAP_MEANING
+            ):
+                continue  # nothing in common: not worth the model
+            first = self._first_seen.get(member.development_id, member.seen_at)
+            features = self._features(
+                item, vector, item_names, item_numbers, member, first, item_headline
+            )
+            p = self._model.probability(features)
+            if p > best_p:
+                best, best_p = member, p
+                best_joins = p >= self._model.threshold_for(features)
+        return best, best_p, best_joins
 
-    def _remember(
-        self, item: ClusterItem, development_id: str, vector: Vector, *, roundup: bool = False
-    ) -> None:
-        member = _Member(
+    def _member_of(
+        self,
+        item: ClusterItem,
+        development_id: str,
+        vector: Vector,
+        *,
+        roundup: bool = False,
+        joinable: bool = True,
+    ) -> _Member:
+        return _Member(
             development_id=development_id,
             seen_at=item.seen_at,
             vector=vector,
             roundup=roundup,
             language=_primary(item.language),
             embedding=item.embedding,
+            names=_item_names(item),
+            numbers=_item_numbers(item),
+            headline=self.vector(item.title, ""),
+            joinable=joinable,
         )
+
+    def _remember(
+        self,
+        item: ClusterItem,
+        development_id: str,
+        vector: Vector,
+        *,
+        roundup: bool = False,
+        joinable: bool = True,
+    ) -> None:
+        member = self._member_of(item, development_id, vector, roundup=roundup, joinable=joinable)
+        self._first_seen.setdefault(development_id, item.seen_at)
         if item.link:  # an entry without a link shares nothing with another one
             self._by_link[item.link] = member
         self._by_text[text_fingerprint(item.title, item.summary)] = member
@@ -475,3 +614,17 @@ class Clusterer:
                 stale = [k for k, m in index.items() if m.seen_at < cutoff]
                 for key in stale:
                     del index[key]
+            live = {m.development_id for m in self._members}
+            self._first_seen = {d: t for d, t in self._first_seen.items() if d in live}
+
+
+def _item_text(item: ClusterItem) -> str:
+    return f"{bare_headline(item.title)}. {_lede(item.summary)}"
+
+
+def _item_names(item: ClusterItem) -> frozenset[str]:
+    return names(_item_text(item), STEM)
+
+
+def _item_numbers(item: ClusterItem) -> frozenset[str]:
+    return numbers(_numbers(_item_text(item)))

@@ -40,6 +40,9 @@ class Answer:
     reply: Reply
     topics: tuple[str, ...]  # the topic ids the question resolved to ([] for free-text search)
     developments: tuple[str, ...]
+    # Whether the text read as a question (a topic, a time, or words that found something):
+    # typed where a command was expected, an ununderstood text gets the command list instead.
+    understood: bool = True
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -76,6 +79,7 @@ class Answerer:
         question = parse_question(text, story=self._story, now=now, tz=zone(tz), last_briefing=None)
         if question.empty:
             return Answer(
+                understood=False,
                 reply=Reply(
                     lines=(
                         "Ask me what's new on a topic, for example “what's new on NATO?” or "
@@ -116,6 +120,7 @@ class Answerer:
                 reply=Reply(lines=(await self._nothing(question, scoped, label),)),
                 topics=() if question.query else tuple(t for t in scoped if t != STAR),
                 developments=(),
+                understood=bool(topics or question.explicit_window),
             )
         lines: tuple[str, ...] = ()
         if corrected:

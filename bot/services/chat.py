@@ -9,6 +9,7 @@ delivered like every other post, so it is never lost and never sent twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.domain import Caller, ChannelRef, ManagePolicy, Post, PostKind, answer_key
@@ -38,6 +39,12 @@ class ChatService:
         self._commands = commands
         self._answerer = answerer
         self._clock = clock
+        self._queued: Callable[[], None] | None = None
+
+    def on_queued(self, callback: Callable[[], None]) -> None:
+        """Called after an answer is queued, so that a live bot delivers it at once rather than
+        at the next round (the replay delivers at the instant anyway)."""
+        self._queued = callback
 
     @property
     def commands(self) -> CommandService:
@@ -53,8 +60,14 @@ class ChatService:
         return await self._commands.execute(invocation, command)
 
     async def text(self, invocation: Invocation, text: str) -> Reply:
-        """A line typed as a command (the console, ``/brief <text>``)."""
-        return await self.command(invocation, parse_command(text))
+        """A line typed as a command (the console, ``/brief <text>``). What is no command is
+        read as a question; what reads as neither gets the command list."""
+        command = parse_command(text)
+        if command.verb == "help" and command.unknown:
+            answer = await self._answerer.answer(invocation.channel, text)
+            if answer.understood:
+                return answer.reply
+        return await self.command(invocation, command)
 
     async def mention(
         self,
@@ -92,7 +105,10 @@ class ChatService:
             sources=reply.cited(),
             message=reply,
         )
-        return await self._store.enqueue(post)
+        queued = await self._store.enqueue(post)
+        if queued and self._queued is not None:
+            self._queued()
+        return queued
 
     async def pause(
         self, *, platform: str, workspace: str, channel: str | None, reason: str

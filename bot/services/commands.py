@@ -106,7 +106,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         verb="whatsnew",
-        summary="recent developments, newest first, with links",
+        summary="recent developments with links (whatsnew nato since Monday)",
         args=(ArgSpec(name="topic", kind=ArgKind.TOPIC, help="a topic; all of them if left out"),),
         synonyms=("new", "news", "latest"),
     ),

@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.domain import Source, Story
 from bot.novelty.cluster import Clusterer
 from bot.novelty.embed import Embedder
-from bot.ports import Clock, Fetcher, Outlet, Store, Summarizer
+from bot.ports import Clock, Fetcher, NoveltyJudge, Outlet, Store, Summarizer
 from bot.services.answers import Answerer, AnswerWriter
 from bot.services.briefings import Briefer
 from bot.services.chat import ChatService
@@ -99,9 +99,10 @@ def build_core(
     embedder: Embedder | None = None,
     outlets: Sequence[Outlet] = (),
     writer: AnswerWriter | None = None,
+    judge: NoveltyJudge | None = None,
 ) -> Core:
     router = Router(store=store, summarizer=summarizer, settings=settings.routing())
-    clusterer = Clusterer(window=settings.window)
+    clusterer = Clusterer(window=settings.window, model=settings.pair_model)
     pipeline = Pipeline(
         store=store,
         fetcher=fetcher,
@@ -112,6 +113,7 @@ def build_core(
         embedder=embedder,
         router=router,
         clusterer=clusterer,
+        judge=judge,
     )
     deliverer = Deliverer(store=store, outlets={o.platform: o for o in outlets}, clock=clock)
     commands = CommandService(store=store, story=story, clock=clock)

@@ -27,17 +27,23 @@ from bot.domain import (
 )
 from bot.ingest.backoff import backoff_delay
 from bot.ingest.parse import parse_feed_async
+from bot.novelty.analysis import is_roundup
 from bot.novelty.cluster import Clusterer, ClusterItem, semantic_text
 from bot.novelty.embed import Embedder, Embedding
-from bot.ports import Clock, Fetcher, KnownEntry, NewItem, Store, Summarizer
+from bot.novelty.pair import PairModel
+from bot.ports import Clock, Fetcher, KnownEntry, NewItem, NoveltyJudge, Store, Summarizer
 from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
 from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
+from bot.topics.settle import settled_topics
 
 log = logging.getLogger(__name__)
 
 
+# The pair model's unsure band: a probability this close to its threshold goes to the judge.
+UNSURE_BAND = 0.15
+JUDGE_KNOWN = 3  # the development's latest reports the judge compares against
 RELEARN_ITEMS = 20_000  # items read again at start-up to relearn the clusterer's word statistics
 EMBED_BATCH = 32  # story items embedded at a time when the window is rebuilt
 
@@ -51,6 +57,8 @@ class PipelineSettings:
     summary_max_chars: int = 400
     max_links: int = 3
     window: timedelta = timedelta(hours=48)
+    # judgment (issue 9): the fitted same-event model; None: the one shipped in the package.
+    pair_model: PairModel | None = None
 
     def routing(self) -> RoutingSettings:
         return RoutingSettings(
@@ -94,15 +102,18 @@ class Pipeline:
         embedder: Embedder | None = None,
         router: Router | None = None,
         clusterer: Clusterer | None = None,
+        judge: NoveltyJudge | None = None,
     ) -> None:
         self._store = store
+        self._judge = judge
+        self.judged = 0  # pairs the judge was asked about
         self._embedder = embedder
         self._fetcher = fetcher
         self._clock = clock
         self._matcher = matcher
         self._summarizer = summarizer
         self._settings = settings
-        self._clusterer = clusterer or Clusterer(window=settings.window)
+        self._clusterer = clusterer or Clusterer(window=settings.window, model=settings.pair_model)
         self._router = router or Router(
             store=store, summarizer=summarizer, settings=settings.routing()
         )
@@ -331,9 +342,13 @@ class Pipeline:
                 )
                 continue
             story += 1
-            (embedding,) = await self._embed([item])
+            # judgment (issue 9): a round-up joins only its own copies; it needs no embedding.
+            (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
+            cluster_item = ClusterItem.of(item, embedding)
             assignment = self._clusterer.assign(
-                ClusterItem.of(item, embedding), new_id=f"dev-{item.id}"
+                cluster_item,
+                new_id=f"dev-{item.id}",
+                override=await self._second_opinion(cluster_item, touched),
             )
             await self._store.classify_item(
                 item.id,
@@ -363,6 +378,29 @@ class Pipeline:
             baseline=baseline,
         )
 
+    async def _second_opinion(
+        self, item: ClusterItem, touched: dict[str, Development]
+    ) -> tuple[str, bool] | None:
+        """Where the pair model is unsure (its probability within ``UNSURE_BAND`` of its
+        threshold), the judge (the LLM, when configured) decides: same event, or the next step
+        of a storyline. None keeps the model's decision (no judge, sure, or the judge unsure)."""
+        if self._judge is None:
+            return None
+        candidate = self._clusterer.candidate(item)
+        if candidate is None or abs(candidate.probability - candidate.threshold) > UNSURE_BAND:
+            return None
+        development = touched.get(candidate.development_id) or await self._store.get_development(
+            candidate.development_id
+        )
+        if development is None:
+            return None
+        known = await self._store.get_items(development.item_ids[-JUDGE_KNOWN:])
+        verdict = await self._judge.same_event(
+            (item.title, item.summary), [(k.title, k.summary) for k in known]
+        )
+        self.judged += 1
+        return None if verdict is None else (candidate.development_id, verdict)
+
     async def _grow(
         self, touched: dict[str, Development], development_id: str, item: Item, now: datetime
     ) -> None:
@@ -381,7 +419,9 @@ class Pipeline:
                 item_ids=(),
                 language=item.language,
             )
-        topics = set(development.topics) | set(item.topics)
+        # judgment (issue 9): topics settle from the first reports; a topic gained later does
+        # not send a late alert to its channels (bot/topics/settle.py).
+        topics = settled_topics(development.topics, item.topics, now - development.first_seen)
         touched[development_id] = replace(
             development,
             updated_at=now,

@@ -31,6 +31,7 @@ from bot.domain import (
     update_key,
 )
 from bot.messages import AlertView
+from bot.novelty.analysis import is_news
 from bot.ports import Store, Subscriber, Summarizer, SummaryInput
 from bot.services.render import render_alert_text
 from bot.topics.language import primary_subtag
@@ -118,6 +119,10 @@ class Router:
         items = await self._store.get_items(development.item_ids)
         if not items or items[0].baseline:
             return 0  # known since the source was added: part of the backlog, never news
+        # judgment (issue 9): live blogs, explainers, opinion are kept with the development they
+        # discuss but never alerted; a development made only of them is never news.
+        if not any(is_news(i.title, i.link) for i in items):
+            return 0
         listed = self._listed(items)
         if not listed:
             return 0  # coverage only in languages this deployment does not post in (yet)

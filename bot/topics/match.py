@@ -550,8 +550,9 @@ class StoryMatcher:
         head = self._evidence(in_title)
         body = self._evidence(in_summary)
         if not head.core and not body.core:
-            # Supporting words and other stories alone never put an item on the story.
-            return Classification(on_story=False, matched=tuple(matched))
+            # Supporting words alone put an item on the story only by the war's own vocabulary:
+            # Russia or the Kremlin in the headline, and two pieces of topic evidence.
+            return self._russia_side(title, summary, head, body, matched)
 
         on, score, notes = self._weigh(title, head, body)
         matched += notes
@@ -561,7 +562,37 @@ class StoryMatcher:
             matched += labels
         return Classification(on_story=on, topics=topics, score=score, matched=tuple(matched))
 
-    def _tag(self, title: str, summary: str) -> tuple[tuple[str, ...], list[str]]:
+    def _russia_side(
+        self,
+        title: str,
+        summary: str,
+        head: _Evidence,
+        body: _Evidence,
+        matched: list[str],
+    ) -> Classification:
+        """A report of the war's Russian or international side that names no Ukraine word:
+        a supporting word (Russia, Putin, the Kremlin) in the headline and another one
+        anywhere (one envoy's name is not enough), no other story named,
+        nothing excluded, and a topic the headline and the lead both give evidence of."""
+        if len(head.support | body.support) < 2 or not head.support:
+            return Classification(on_story=False, matched=tuple(matched))  # one envoy's name
+        if head.other or body.other or head.exclude or body.exclude:
+            return Classification(on_story=False, matched=tuple(matched))
+        if headline_shape(title).listing:
+            return Classification(on_story=False, matched=tuple(matched))
+        topics, labels = self._tag(title, summary, both=True)
+        if not topics:
+            return Classification(on_story=False, matched=tuple(matched))
+        return Classification(
+            on_story=True,
+            topics=topics,
+            score=TITLE_SUPPORT,
+            matched=(*matched, "#russia-side", *labels),
+        )
+
+    def _tag(
+        self, title: str, summary: str, *, both: bool = False
+    ) -> tuple[tuple[str, ...], list[str]]:
         """The topics of an on-story item, in the story's order, and the aliases that chose them.
 
         See "Topics" in the module docstring: the headline decides, the summary's lead adds a
@@ -572,11 +603,25 @@ class StoryMatcher:
         in_lead = self._topic_matches(lead(summary))
         title_n = self._mentions(in_title)
         lead_n = self._mentions(in_lead)
+        # Several pieces of evidence, not one word: two or more words of the headline that the
+        # topic's aliases cover ("drone strike", "peace talks"), or the headline and the lead
+        # both, or the lead twice.
+        words: dict[int, set[int]] = {}
+        for term, start, end in in_title:
+            words.setdefault(self._topic_of[term], set()).update(range(start, end))
+        # A topic named by one word of the headline only is kept when no topic has more:
+        # "troops" beside "security guarantees" is the scene, not the subject.
         scores: dict[int, float] = {}
+        single: dict[int, float] = {}
         for k in title_n.keys() | lead_n.keys():
             t, s = title_n.get(k, 0), lead_n.get(k, 0)
-            if t or s >= LEAD_MENTIONS:
+            several = len(words.get(k, ())) >= 2 or bool(t and s)
+            if several or (s >= LEAD_MENTIONS and not both):
                 scores[k] = TITLE_WEIGHT * t + SUMMARY_WEIGHT * s
+            elif t:
+                single[k] = TITLE_WEIGHT * t
+        if not scores and not both:
+            scores = single
         kept = sorted(scores, key=lambda k: (-scores[k], k))[:MAX_TOPICS]
         topics = tuple(t.id for k, t in enumerate(self.story.topics) if k in kept)
         fired = {i for i, _, _ in (*in_title, *in_lead) if self._topic_of[i] in kept}
