@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.domain import Caller, ChannelRef, Post, PostKind, answer_key
+from bot.domain import Caller, ChannelRef, ManagePolicy, Post, PostKind, answer_key
 from bot.messages import Reply
 from bot.ports import Clock, Store
 from bot.services.answers import Answerer
@@ -69,16 +69,28 @@ class ChatService:
                 return answer.reply
         return await self.command(invocation, command)
 
-    async def mention(self, mention: Mention, *, caller: Caller | None = None) -> bool:
+    async def mention(
+        self,
+        mention: Mention,
+        *,
+        caller: Caller | None = None,
+        policy: ManagePolicy | None = None,
+    ) -> bool:
         """Queue the answer to a question asked by mentioning the bot. Commands work there too
-        ("@briefbot subscribe nato"). Returns False when this message was answered already."""
+        ("@briefbot subscribe nato"), under the platform's ``policy``, and act on the channel
+        (not the thread the answer goes to). Returns False when this message was answered
+        already."""
         command = parse_command(mention.text)
         if command.verb == "whatsnew" or (command.verb == "help" and command.unknown):
             answer = await self._answerer.answer(mention.channel, mention.text)
             reply, topics, developments = answer.reply, answer.topics, answer.developments
             kind = PostKind.ANSWER
         else:
-            invocation = Invocation(channel=mention.channel, caller=caller or Caller())
+            invocation = Invocation(
+                channel=replace(mention.channel, thread=None),
+                caller=caller or Caller(),
+                policy=policy or ManagePolicy(),
+            )
             reply = await self.command(invocation, command)
             topics, developments = (), ()
             kind = PostKind.NOTICE
