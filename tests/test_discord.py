@@ -967,3 +967,23 @@ async def test_mentioning_the_bots_role_counts_as_mentioning_the_bot(rig: Rig) -
     (post,) = await rig.store.pending_heads(per_channel=10, limit=10)
     assert post.channel.thread == "777"
     assert "follows nothing yet" in post.text
+
+
+async def test_a_command_in_a_mention_obeys_manage_channels(rig: Rig) -> None:
+    """ "@briefbot subscribe nato" from someone without Manage Channels changes nothing; the
+    answer says who may."""
+    state = rig.platform.client._connection
+    me = _user(BOT_ID, "briefbot", bot=True)
+    ana = _user("300000000000000001", "ana")
+    payload = _message_create("600", f"<@{BOT_ID}> subscribe nato", author=ana, mentions=[me])
+    payload["member"] = {"roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False}
+    state.parse_message_create(payload)  # type: ignore[arg-type]
+    ref = ChannelRef(platform="discord", workspace=GUILD, channel=CHANNEL)
+
+    async def answered() -> bool:
+        return bool(await rig.store.pending_heads(per_channel=10, limit=10))
+
+    await _until(answered)
+    (post,) = await rig.store.pending_heads(per_channel=10, limit=10)
+    assert "may change what this channel follows" in post.text
+    assert await rig.store.subscriptions(ref) == []

@@ -510,6 +510,23 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
     return Caller(user=user, admin=perms.administrator, manager=perms.manage_channels)
 
 
+def message_caller(message: discord.Message, *, direct: bool) -> Caller:
+    """Who wrote a message, with the rights they have in its channel (a command in a mention
+    obeys the same policy as the slash command). Rights the bot cannot see count as none."""
+    user = str(message.author.id)
+    if direct:
+        return Caller(user=user, admin=False, manager=True)  # one's own direct messages
+    if not isinstance(message.author, discord.Member):
+        return Caller(user=user)
+    channel = message.channel
+    perms = (
+        channel.permissions_for(message.author)
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread)
+        else message.author.guild_permissions
+    )
+    return Caller(user=user, admin=perms.administrator, manager=perms.manage_channels)
+
+
 def command_for(spec: CommandSpec, values: Mapping[str, Any]) -> Command:
     """The neutral command for an interaction's option values."""
     args: list[str] = []
@@ -691,11 +708,10 @@ class DiscordPlatform:
         self._test_guild = test_guild
         self._sharding = sharding
         self._gateway = gateway
+        self._policy = policy or ManagePolicy(who="managers")
         self.client = make_client(sharding=sharding, api_url=api_url, application_id=application_id)
         self.tree = _Tree(self.client)
-        self.commands = CommandGroup(
-            chat=chat, policy=policy or ManagePolicy(who="managers"), answer_within=answer_within
-        )
+        self.commands = CommandGroup(chat=chat, policy=self._policy, answer_within=answer_within)
         self.tree.add_command(self.commands.group)
         self._outlet = DiscordOutlet(self.client, clock=clock, pacer=pacer, timeout=timeout)
         self._task: asyncio.Task[None] | None = None
@@ -799,7 +815,11 @@ class DiscordPlatform:
         text = _MENTION.sub(lambda m: "" if m.group(1) in mine else m.group(0), message.content)
         ref = channel_ref(guild_id=guild_id, channel_id=message.channel.id, thread=str(message.id))
         try:
-            await self._chat.mention(Mention(channel=ref, text=text, message_id=str(message.id)))
+            await self._chat.mention(
+                Mention(channel=ref, text=text, message_id=str(message.id)),
+                caller=message_caller(message, direct=direct),
+                policy=self._policy,
+            )
         except BriefbotError as e:
             log.warning("discord: could not queue the answer to %s: %s", message.id, e)
 
