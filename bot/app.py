@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import importlib.util
 import logging
 import os
 import signal
@@ -283,18 +282,6 @@ async def build_bot(
     return Bot(settings=settings, store=store, clock=clock, core=core, sources=settings.sources)
 
 
-def not_built_yet(settings: Settings) -> list[str]:
-    """What the configuration turns on that this version cannot do yet, said once at start."""
-    notices = []
-    for name in enabled_platforms(settings):
-        module_name = PLATFORM_FACTORIES[name].partition(":")[0]
-        if importlib.util.find_spec(module_name) is None:
-            notices.append(
-                f"{name.capitalize()} support is not built yet: its token is ignored by this run."
-            )
-    return notices
-
-
 def human_interval(seconds: float) -> str:
     """600 -> "10 minutes", 90 -> "90 seconds", 3600 -> "1 hour"."""
     whole = round(seconds)
@@ -358,12 +345,7 @@ async def run_bot(
         channel = console_ref(settings.console_channel)
         if use_console:
             bot.core.deliverer.add_outlet(ConsoleOutlet(terminal, bot.clock))
-        for notice in not_built_yet(settings):
-            (terminal.show if use_console else log.warning)(notice)
         for name in enabled_platforms(settings):
-            module_name = PLATFORM_FACTORIES[name].partition(":")[0]
-            if importlib.util.find_spec(module_name) is None:
-                continue
             platform = platform_factory(name)(
                 settings, chat=bot.core.chat, store=bot.store, clock=bot.clock
             )

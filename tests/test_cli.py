@@ -211,18 +211,3 @@ def test_a_database_url_never_shows_its_password(
     captured = capsys.readouterr()
     assert "s3cret" not in captured.out + captured.err
     assert "PostgreSQL" in captured.err
-
-
-def test_not_yet_built_features_are_announced_not_ignored(tmp_path: Path) -> None:
-    from bot.app import not_built_yet
-
-    config = config_dir(
-        tmp_path, '[[sources]]\nid = "w"\nname = "W"\nurl = "https://w.example/f"\n'
-    )
-    quiet = load_settings(config, environ={})
-    assert not_built_yet(quiet) == []
-    loud = load_settings(config, environ={"DISCORD_TOKEN": "abc.def.ghi", "OPENAI_API_KEY": "sk-x"})
-    notices = " ".join(not_built_yet(loud))
-    assert "Discord" not in notices  # built: nothing to announce
-    assert "LLM" not in notices  # the LLM summarizer is built: nothing to announce
-    assert "abc.def.ghi" not in notices and "sk-x" not in notices
