@@ -5,10 +5,11 @@ steer the terminal."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from bot.adapters import discord_render
+from bot.adapters import discord_render, slack_render
 from bot.messages import AlertView, BriefingSection, BriefingView, Entry, Message, Reply
 from bot.services.render import render_text
 
@@ -78,3 +79,21 @@ def test_discord_embeds_and_their_plain_fallback(message: Message) -> None:
         assert_inert(shown)
     urls = [e.get("url") for e in rendered.embeds if e.get("url")]
     assert all(u == SAFE_LINK for u in urls)
+
+
+def _slack_live_markup(shown: str) -> list[str]:
+    """Slack markup that would go live: any <…> the renderer did not make itself."""
+    found = re.findall(r"<([^>]*)>", shown)
+    return [f for f in found if not re.fullmatch(r"https://kw\.example/news/1(\|[^<>|]*)?", f)]
+
+
+@pytest.mark.parametrize("message", messages(), ids=lambda m: type(m).__name__)
+def test_slack_blocks_and_their_fallback(message: Message) -> None:
+    rendered = slack_render.render_message(message)
+    if isinstance(message, AlertView) and message.is_update:
+        rendered.append(slack_render.render_more_coverage(message))
+    for part in rendered:
+        for shown in (json.dumps(part.blocks, ensure_ascii=False), part.text):
+            assert _slack_live_markup(shown) == []
+            for live in ("@everyone", "@here", "\x1b", "\u202e", "\\u001b", "\\u202e"):
+                assert live not in shown, live
