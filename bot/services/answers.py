@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -73,10 +73,14 @@ class Answerer:
         self._limit = limit
 
     async def answer(self, channel: ChannelRef, text: str) -> Answer:
-        known = await self._store.get_channel(channel)
+        # An answer in a thread or a reply is about its channel: the channel's zone and topics.
+        known = await self._store.get_channel(replace(channel, thread=None))
         tz = known.timezone if known is not None else "UTC"
+        last_briefing = known.last_briefing_at if known is not None else None
         now = self._clock.now()
-        question = parse_question(text, story=self._story, now=now, tz=zone(tz), last_briefing=None)
+        question = parse_question(
+            text, story=self._story, now=now, tz=zone(tz), last_briefing=last_briefing
+        )
         if question.empty:
             return Answer(
                 understood=False,
@@ -106,7 +110,7 @@ class Answerer:
         topics = question.topics
         scoped = topics
         if not topics:
-            followed = await self._store.subscriptions(channel)
+            followed = await self._store.subscriptions(replace(channel, thread=None))
             scoped = tuple(followed) if followed and STAR not in followed else (STAR,)
         if question.query:
             developments, loose = await self._search(question, scoped if topics else (STAR,))

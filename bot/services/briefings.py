@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.domain import STAR, Channel, ChannelMode, Development, Item, Post, PostKind, briefing_key
 from bot.messages import BriefingSection, BriefingView, Entry
+from bot.novelty.analysis import is_news
 from bot.ports import Clock, Store
 from bot.services.briefing import OTHER, Briefing, build_briefing, render_briefing_text
 from bot.services.routing import language_listed
@@ -114,12 +115,16 @@ class Briefer:
                 developments.setdefault(development.id, development)
         items: dict[str, list[Item]] = {}
         alerted: list[Development] = []
+        reading: list[Item] = []  # explainers, live blogs, opinion: never alerted
         for development in developments.values():
             found = await self._store.get_items(development.item_ids)
             if not found or found[0].baseline:
                 continue  # the backlog of a source when it was added: never news
             if not any(language_listed(i.language, self._languages) for i in found):
                 continue  # reported only in languages this deployment does not post in
+            if not any(is_news(i.title, i.link) for i in found):
+                reading.extend(found)  # a piece about the news, not news: further reading
+                continue
             items[development.id] = found
             alerted.append(development)
         b = build_briefing(
@@ -129,6 +134,7 @@ class Briefer:
             now,
             since,
             channel.timezone,
+            further_reading=reading,
             topic_names=self._names,
             late=owed.late,
         )
