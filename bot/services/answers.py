@@ -17,7 +17,7 @@ from bot.domain import STAR, ChannelRef, Development, Item, Story
 from bot.messages import Entry, Reply, error_reply
 from bot.ports import Clock, Store
 from bot.services.questions import Question, parse_question
-from bot.services.render import shorten
+from bot.services.render import ago, shorten
 from bot.services.schedule import zone
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,6 @@ class Answer:
     # Whether the text read as a question (a topic, a time, or words that found something):
     # typed where a command was expected, an ununderstood text gets the command list instead.
     understood: bool = True
-
-
-def _ago(then: datetime, now: datetime) -> str:
-    seconds = max(int((now - then).total_seconds()), 0)
-    if seconds < 90:
-        return "just now"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min ago"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h ago"
-    return f"{round(seconds / 86400)} days ago"
 
 
 class Answerer:
@@ -209,7 +198,7 @@ class Answerer:
             headline=development.title,
             outlets=tuple(dict.fromkeys(i.source_name for i in items)),
             links=tuple(dict.fromkeys(i.cite for i in items if i.cite))[:LINKS_PER_ENTRY],
-            when=_ago(development.first_seen, now),
+            when=ago(development.first_seen, now),
             topics=development.topics,
             development_id=development.id,
             summary=shorten(development.summary, SUMMARY_CHARS)
@@ -223,7 +212,7 @@ class Answerer:
             headline=item.title,
             outlets=(item.source_name,),
             links=(item.cite,) if item.cite else (),
-            when=_ago(item.first_seen, now),
+            when=ago(item.first_seen, now),
         )
 
     async def _nothing(self, question: Question, topics: Sequence[str], label: str) -> str:

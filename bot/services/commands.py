@@ -27,7 +27,7 @@ from bot.domain import (
 )
 from bot.messages import Entry, Field, Reply, error_reply, plural
 from bot.ports import Clock, Store
-from bot.services.render import render_reply_text, shorten
+from bot.services.render import ago, render_reply_text, shorten
 from bot.services.schedule import (
     briefing_time_of,
     next_briefing,
@@ -204,17 +204,6 @@ class Invocation:
 
 def _phrase(words: Sequence[str]) -> str:
     return " ".join(w.casefold().strip(".,;:!?") for w in words)
-
-
-def ago(then: datetime, now: datetime) -> str:
-    seconds = max(int((now - then).total_seconds()), 0)
-    if seconds < 90:
-        return "just now"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min ago"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h ago"
-    return f"{round(seconds / 86400)} days ago"
 
 
 class CommandService:

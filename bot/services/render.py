@@ -9,6 +9,7 @@ after its own terminal escaping. The Slack and Discord adapters render the same 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names
 
@@ -42,6 +43,18 @@ def scrub(text: str) -> str:
     text = _URL.sub("", text)
     text = neutralize(text)
     return _SPACE.sub(" ", text).strip()
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """ "just now", "12 min ago", "3 h ago", "2 days ago"."""
+    seconds = max(int((now - then).total_seconds()), 0)
+    if seconds < 90:
+        return "just now"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
 
 
 def shorten(text: str, limit: int) -> str:
