@@ -374,7 +374,7 @@ async def run_bot(
             )
         else:
             served = ", ".join(p.name for p in bot.platforms) or "no chat platform"
-            log.warning("%s Running headless (%s); stop with Ctrl-C or SIGTERM.", banner, served)
+            log.info("%s Running headless (%s); stop with Ctrl-C or SIGTERM.", banner, served)
 
         busy = asyncio.Lock()
         rounds: set[asyncio.Task[None]] = set()

@@ -183,8 +183,7 @@ def _configure_logging(verbose: bool, log_format: str = "text", *, service: bool
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    service = args.command == "run" and not (args.console or sys.stdin.isatty())
-    _configure_logging(args.verbose, getattr(args, "log_format", "text"), service=service)
+    _configure_logging(args.verbose, getattr(args, "log_format", "text"))
     try:
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
@@ -202,15 +201,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from bot.app import run_bot
+        from bot.app import run_bot, wants_console
 
         if args.poll_interval is not None and args.poll_interval <= 0:
             raise ConfigError(
                 f"--poll-interval must be a positive number of seconds, got {args.poll_interval}"
             )
-        return await run_bot(
-            await _settings(args, poll_interval=args.poll_interval), console=args.console
-        )
+        settings = await _settings(args, poll_interval=args.poll_interval)
+        if not wants_console(settings, sys.stdin, console=args.console):
+            # Headless, the log is how the bot says what it does: a line per eventful round.
+            _configure_logging(args.verbose, args.log_format, service=True)
+        return await run_bot(settings, console=args.console)
     if args.command == "demo":
         return await _demo(args, sys.stdout)
     if args.command == "replay":
