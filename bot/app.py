@@ -466,9 +466,7 @@ async def run_bot(
         if use_console:
             terminal.show("briefbot stopped.")
         else:
-            log.warning(
-                "briefbot stopped; %s pending", plural(await bot.store.outbox_depth(), "post")
-            )
+            log.info("briefbot stopped; %s pending", plural(await bot.store.outbox_depth(), "post"))
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
