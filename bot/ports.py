@@ -300,6 +300,10 @@ class Store(Protocol):
         at most ``limit`` in all: one channel's long queue never hides the others."""
         ...
 
+    async def pending_for_channel(self, ref: ChannelRef) -> list[Post]:
+        """The channel's pending posts (its threads' too), oldest first."""
+        ...
+
     async def mark_delivered(self, key: str, *, message_id: str, at: datetime) -> None: ...
 
     async def mark_attempt_failed(

@@ -872,3 +872,13 @@ async def test_runtime_state_round_trips(store: AnyStore) -> None:
     state = (await store.runtime())["process"]
     assert dict(state.value) == {"pid": 8, "running": False}
     assert state.at == T0 + timedelta(1)
+
+
+async def test_a_channels_pending_posts_include_its_threads_only(store: AnyStore) -> None:
+    for n, ref in enumerate((GENERAL, THREAD, DESK, GENERAL)):
+        await store.enqueue(
+            Post(key=f"p{n}", channel=ref, kind=PostKind.ALERT, text="t", created_at=T0)
+        )
+    await store.mark_delivered("p3", message_id="m", at=T0)
+    assert [p.key for p in await store.pending_for_channel(GENERAL)] == ["p0", "p1"]
+    assert [p.key for p in await store.pending_for_channel(DESK)] == ["p2"]

@@ -161,11 +161,8 @@ class Briefer:
     async def _fold_held(self, channel: Channel, covered: set[str]) -> None:
         """Alerts held by quiet hours whose development the briefing covers are not sent after
         it: the briefing told them."""
-        for post in await self._store.pending_heads(per_channel=10_000, limit=100_000):
-            if post.channel.key != channel.ref.key or post.kind not in (
-                PostKind.ALERT,
-                PostKind.UPDATE,
-            ):
+        for post in await self._store.pending_for_channel(channel.ref):
+            if post.kind not in (PostKind.ALERT, PostKind.UPDATE):
                 continue
             if post.edit_of is None and post.development_id in covered:
                 await self._store.mark_attempt_failed(

@@ -314,6 +314,16 @@ class MemoryStore:
                 heads.append(post)
         return heads[:limit]
 
+    async def pending_for_channel(self, ref: ChannelRef) -> list[Post]:
+        found = [
+            p
+            for p in self._posts.values()
+            if p.state == PostState.PENDING
+            and (p.channel.platform, p.channel.workspace, p.channel.channel)
+            == (ref.platform, ref.workspace, ref.channel)
+        ]
+        return sorted(found, key=lambda p: p.id or 0)
+
     def _post(self, key: str, what: str) -> Post:
         post = self._posts.get(key)
         if post is None:

@@ -864,6 +864,16 @@ class SqliteStore:
         )
         return self._posts(rows, what)
 
+    async def pending_for_channel(self, ref: ChannelRef) -> list[Post]:
+        what = f"list the pending posts of channel {ref.key}"
+        rows = await self._fetch(
+            what,
+            f"SELECT {_POST_COLUMNS} FROM outbox WHERE state = 'pending'"
+            " AND platform = ? AND workspace = ? AND channel = ? ORDER BY id",
+            (ref.platform, ref.workspace, ref.channel),
+        )
+        return self._posts(rows, what)
+
     async def mark_delivered(self, key: str, *, message_id: str, at: datetime) -> None:
         what = f"mark post {key!r} delivered"
         async with self._write(what) as db:
