@@ -10,9 +10,7 @@ from bot.adapters.console import ConsoleChat, PromptLines, StdinLines, Terminal,
 from bot.app import human_interval, round_line
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, StoreError, Story, Topic
-from bot.services.answers import Answerer
-from bot.services.chat import ChatService
-from bot.services.commands import CommandService
+from bot.services.chat import ChatService, chat_service
 from bot.services.core import RoundReport
 from bot.services.pipeline import PollReport
 from bot.store.memory import MemoryStore
@@ -30,12 +28,7 @@ def _chat(store: MemoryStore) -> ChatService:
     from datetime import UTC, datetime
 
     clock = ManualClock(datetime(2026, 2, 1, tzinfo=UTC))
-    return ChatService(
-        store=store,
-        commands=CommandService(store=store, story=STORY, clock=clock),
-        answerer=Answerer(store=store, story=STORY, clock=clock),
-        clock=clock,
-    )
+    return chat_service(store=store, story=STORY, clock=clock)
 
 
 def test_piped_output_is_plain_lines() -> None:

@@ -32,9 +32,8 @@ from bot.config import load_settings
 from bot.domain import Channel, ChannelRef, Development, Post, PostKind, Source, Story, Topic
 from bot.messages import AlertView, Reply
 from bot.ports import DeliveryError, NewItem
-from bot.services.answers import Answerer
-from bot.services.chat import ChatService
-from bot.services.commands import COMMANDS, CommandService
+from bot.services.chat import chat_service
+from bot.services.commands import COMMANDS
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
 
@@ -160,13 +159,7 @@ async def rig() -> AsyncIterator[Rig]:
     base = await fake.start()
     store = MemoryStore()
     clock = ManualClock(NOW)
-    commands = CommandService(store=store, story=STORY, clock=clock)
-    chat = ChatService(
-        store=store,
-        commands=commands,
-        answerer=Answerer(store=store, story=STORY, clock=clock),
-        clock=clock,
-    )
+    chat = chat_service(store=store, story=STORY, clock=clock)
     platform = DiscordPlatform(
         token="secret-token",
         chat=chat,
@@ -268,13 +261,7 @@ async def test_a_test_guild_gets_the_commands_instead_of_everyone() -> None:
     base = await fake.start()
     store = MemoryStore()
     clock = ManualClock(NOW)
-    commands = CommandService(store=store, story=STORY, clock=clock)
-    chat = ChatService(
-        store=store,
-        commands=commands,
-        answerer=Answerer(store=store, story=STORY, clock=clock),
-        clock=clock,
-    )
+    chat = chat_service(store=store, story=STORY, clock=clock)
     platform = DiscordPlatform(
         token="t",
         chat=chat,
@@ -864,9 +851,7 @@ async def test_create_discord_from_settings_serves_the_configured_fake(tmp_path:
     )
     store = MemoryStore()
     clock = ManualClock(NOW)
-    commands = CommandService(store=store, story=settings.story, clock=clock)
-    answerer = Answerer(store=store, story=settings.story, clock=clock)
-    chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
+    chat = chat_service(store=store, story=settings.story, clock=clock)
     platform = create_discord(settings, chat=chat, store=store, clock=clock, gateway=False)
     assert platform.name == "discord" and platform.outlet.platform == "discord"
     assert not platform.outlet.ready

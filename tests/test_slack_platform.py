@@ -23,9 +23,7 @@ from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.domain import BriefbotError, ConfigError, ManagePolicy, Post, PostKind
 from bot.messages import Reply
-from bot.services.answers import Answerer
-from bot.services.chat import ChatService
-from bot.services.commands import CommandService
+from bot.services.chat import chat_service
 from bot.services.outbox import Deliverer
 from bot.store.memory import MemoryStore
 
@@ -60,9 +58,7 @@ class Bot:
 
 async def build(fake: FakeSlack, settings: Settings) -> Bot:
     store, clock = MemoryStore(), SystemClock()
-    commands = CommandService(store=store, story=settings.story, clock=clock)
-    answerer = Answerer(store=store, story=settings.story, clock=clock)
-    chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
+    chat = chat_service(store=store, story=settings.story, clock=clock)
     deliverer = Deliverer(store=store, outlets={}, clock=clock)
     platform = create_slack(
         settings, chat=chat, store=store, clock=clock, deliver=deliverer.deliver_due

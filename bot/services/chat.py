@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.domain import Caller, ChannelRef, ManagePolicy, Post, PostKind, answer_key
+from bot.domain import Caller, ChannelRef, ManagePolicy, Post, PostKind, Story, answer_key
 from bot.messages import Reply
 from bot.ports import Clock, Store
-from bot.services.answers import Answerer
+from bot.services.answers import Answerer, AnswerWriter
 from bot.services.commands import Command, CommandService, Invocation, parse_command
 from bot.services.render import render_reply_text
 
@@ -49,6 +49,10 @@ class ChatService:
     @property
     def commands(self) -> CommandService:
         return self._commands
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._answerer
 
     async def command(self, invocation: Invocation, command: Command) -> Reply:
         """Run a command; the reply is answered inline by the adapter."""
@@ -131,3 +135,16 @@ class ChatService:
         for ref in changed:
             log.info("resumed %s", ref.key)
         return changed
+
+
+def chat_service(
+    *, store: Store, story: Story, clock: Clock, writer: AnswerWriter | None = None
+) -> ChatService:
+    """The chat service with its command and answer services, as the composition root and the
+    adapters' tests build it."""
+    return ChatService(
+        store=store,
+        commands=CommandService(store=store, story=story, clock=clock),
+        answerer=Answerer(store=store, story=story, clock=clock, writer=writer),
+        clock=clock,
+    )

@@ -20,7 +20,7 @@ from bot.novelty.embed import Embedder
 from bot.ports import Clock, Fetcher, NoveltyJudge, Outlet, Store, Summarizer
 from bot.services.answers import Answerer, AnswerWriter
 from bot.services.briefings import Briefer
-from bot.services.chat import ChatService
+from bot.services.chat import ChatService, chat_service
 from bot.services.commands import CommandService
 from bot.services.outbox import Deliverer
 from bot.services.pipeline import Pipeline, PipelineSettings, PollReport
@@ -116,9 +116,7 @@ def build_core(
         judge=judge,
     )
     deliverer = Deliverer(store=store, outlets={o.platform: o for o in outlets}, clock=clock)
-    commands = CommandService(store=store, story=story, clock=clock)
-    answerer = Answerer(store=store, story=story, clock=clock, writer=writer)
-    chat = ChatService(store=store, commands=commands, answerer=answerer, clock=clock)
+    chat = chat_service(store=store, story=story, clock=clock, writer=writer)
     briefer = Briefer(
         store=store,
         clock=clock,
@@ -134,7 +132,7 @@ def build_core(
         router=router,
         clusterer=clusterer,
         deliverer=deliverer,
-        commands=commands,
-        answerer=answerer,
+        commands=chat.commands,
+        answerer=chat.answerer,
         chat=chat,
     )
