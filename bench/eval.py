@@ -38,6 +38,7 @@ from typing import Any
 
 from _corpus import ROOT, corpus_dir, replay_command, scorer_path, write_scenario
 from fit_pair import day_of, fit, prepare
+from fit_topics import fit as fit_topics
 
 # Issue 9's targets, judged on the pooled held-out figures of the default deployment.
 TARGETS: dict[str, tuple[str, float]] = {
@@ -92,14 +93,18 @@ def score(items: Path, gold: Path, scenario: Path, posts: Path) -> dict[str, Any
     return metrics
 
 
-def config_copy(folder: Path, embeddings: str, pair_model: Path | None) -> Path:
-    """config/ with ``[novelty] embeddings`` (and ``pair_model``) set."""
+def config_copy(
+    folder: Path, embeddings: str, pair_model: Path | None, topic_model: Path | None = None
+) -> Path:
+    """config/ with ``[novelty] embeddings`` (and ``pair_model``, ``topic_model``) set."""
     shutil.copytree(ROOT / "config", folder, dirs_exist_ok=True)
     bot_toml = folder / "bot.toml"
     text = bot_toml.read_text()
     line = f'embeddings = "{embeddings}"'
     if pair_model is not None:
         line += f'\npair_model = "{pair_model}"'
+    if topic_model is not None:
+        line += f'\ntopic_model = "{topic_model}"'
     bot_toml.write_text(text.replace('embeddings = "auto"', line, 1))
     return folder
 
@@ -197,9 +202,14 @@ def main() -> int:
         scenario = write_scenario(folder / "scenario.toml")
         prepared = prepare(rows, gold["items"], embeddings=True)
         fits: dict[str, Path] = {}
+        topic_fits: dict[str, Path] = {}
+        event_topics = {e: list(v.get("topics", [])) for e, v in gold["events"].items()}
         for day in folds.days:
             fits[day] = folder / f"pair-model-without-{day}.json"
             fits[day].write_text(fit(prepared, day).to_json())
+            if any(i.embedding is not None for i in prepared.story):
+                topic_fits[day] = folder / f"topic-model-without-{day}.json"
+                topic_fits[day].write_text(fit_topics(prepared, event_topics, day).to_json())
         modes = ("auto", "off")
         jobs: list[tuple[str, str, Path, Path]] = []  # (mode, day or "", config, posts)
         for mode in modes:
@@ -208,7 +218,9 @@ def main() -> int:
             if mode == "off" and args.quick:
                 continue
             for day in folds.days:
-                config = config_copy(folder / f"config-{mode}-{day}", mode, fits[day])
+                config = config_copy(
+                    folder / f"config-{mode}-{day}", mode, fits[day], topic_fits.get(day)
+                )
                 jobs.append((mode, day, config, folder / f"posts-{mode}-{day}.jsonl"))
         started = time.perf_counter()
         with ThreadPoolExecutor(PARALLEL) as pool:

@@ -34,6 +34,7 @@ from bot.ingest.parse import parse_feed_async
 from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
 from bot.novelty.pair import load_pair_model
+from bot.topics.meaning import load_topic_model
 from bot.ports import Clock, Fetcher, NoveltyJudge, Platform, Store, Summarizer
 from bot.scheduler import BriefingScheduler
 from bot.services.answers import AnswerWriter
@@ -65,6 +66,7 @@ def pipeline_settings(settings: Settings) -> PipelineSettings:
         max_links=settings.max_links,
         # judgment (issue 9): a fit file named in [novelty] pair_model (make eval's folds)
         pair_model=load_pair_model(settings.pair_model) if settings.pair_model else None,
+        topic_model=load_topic_model(settings.topic_model) if settings.topic_model else None,
     )
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from bot.domain import ConfigError, ManagePolicy, Source, Story, Topic
 from bot.novelty.embed import EMBEDDING_MODES
 from bot.novelty.pair import PairModelError, load_pair_model
+from bot.topics.meaning import TopicModelError, load_topic_model
 
 __all__ = [
     "BOT_FILE",
@@ -265,6 +266,8 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     # The fitted same-event model (bot/novelty/pair.py); None: the one shipped in the package.
     pair_model: Path | None = None
+    # The fitted topic model by meaning (bot/topics/meaning.py); None: the package's.
+    topic_model: Path | None = None
 
     @property
     def db_display(self) -> str:
@@ -357,7 +360,7 @@ def load_settings(
     summary_max_chars = posting.integer("summary_max_chars", 400, minimum=50, maximum=4000)
     max_links = posting.integer("max_links", 3, minimum=1, maximum=20)
 
-    novelty = root.table("novelty", ("embeddings", "pair_model"))
+    novelty = root.table("novelty", ("embeddings", "pair_model", "topic_model"))
     embeddings = novelty.string("embeddings", "auto")
     if embeddings not in EMBEDDING_MODES:
         raise novelty.fail("embeddings", " or ".join(f'"{m}"' for m in EMBEDDING_MODES), embeddings)
@@ -370,6 +373,14 @@ def load_settings(
             load_pair_model(pair_model)
         except (OSError, PairModelError) as e:
             raise novelty.fail("pair_model", "a readable pair model file", pair_model_name) from e
+    topic_model_name = novelty.optional_string("topic_model", single_line=True)
+    topic_model: Path | None = None
+    if topic_model_name is not None:
+        topic_model = config_dir / Path(topic_model_name).expanduser()
+        try:
+            load_topic_model(topic_model)
+        except (OSError, TopicModelError) as e:
+            raise novelty.fail("topic_model", "a readable topic model file", topic_model_name) from e
 
     console = root.table("console", ("channel",))
     console_channel = console.string("channel", "console")
@@ -429,6 +440,7 @@ def load_settings(
         slack=slack,
         discord=discord,
         pair_model=pair_model,
+        topic_model=topic_model,
     )
 
 

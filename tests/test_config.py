@@ -380,6 +380,7 @@ def test_wrong_type_is_reported_with_file_key_found_and_expected(tmp_path: Path)
         ('[console]\nchannel = "my channel"\n', "console.channel", 'got "my channel"'),
         ('[novelty]\nembeddings = "on"\n', "novelty.embeddings", 'got "on"'),
         ('[novelty]\npair_model = "missing.json"\n', "novelty.pair_model", 'got "missing.json"'),
+        ('[novelty]\ntopic_model = "gone.json"\n', "novelty.topic_model", 'got "gone.json"'),
         ("[llm]\nenabled = 1\n", "llm.enabled", "got 1"),
         ('[llm]\nbase_url = "localhost:11434"\n', "llm.base_url", 'got "localhost:11434"'),
         ('polling = "often"\n', "polling", 'got "often"'),
@@ -663,6 +664,16 @@ def test_a_pair_model_file_is_read_relative_to_the_config_folder(tmp_path: Path)
     (folder / "fold.json").write_text(DEFAULT_PATH.read_text())
     settings = load_settings(folder, environ={})
     assert settings.pair_model == folder / "fold.json"
+
+
+def test_a_topic_model_file_is_read_relative_to_the_config_folder(tmp_path: Path) -> None:
+    from bot.topics.meaning import DEFAULT_PATH
+
+    folder = make_config(tmp_path, '[novelty]\ntopic_model = "topics-fold.json"\n')
+    (folder / "topics-fold.json").write_text(DEFAULT_PATH.read_text())
+    assert load_settings(folder, environ={}).topic_model == folder / "topics-fold.json"
+    (folder / "topics-fold.json").write_text('{"dimensions": 4, "topics": {"nato": 1}}')
+    assert "topics-fold.json" in config_error(folder)
 
 
 # --- Slack's and Discord's non-secret settings -----------------------------------------------

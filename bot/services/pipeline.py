@@ -36,6 +36,7 @@ from bot.services.render import plain
 from bot.services.routing import Router, RoutingSettings
 from bot.topics.language import detect_language
 from bot.topics.match import StoryMatcher
+from bot.topics.meaning import TopicModel, load_topic_model
 from bot.topics.settle import settled_topics
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class PipelineSettings:
     window: timedelta = timedelta(hours=48)
     # judgment (issue 9): the fitted same-event model; None: the one shipped in the package.
     pair_model: PairModel | None = None
+    # judgment (issue 9): the fitted topic model by meaning; None: the package's.
+    topic_model: TopicModel | None = None
 
     def routing(self) -> RoutingSettings:
         return RoutingSettings(
@@ -117,7 +120,9 @@ class Pipeline:
         self._router = router or Router(
             store=store, summarizer=summarizer, settings=settings.routing()
         )
-        self._topic_order = {t: i for i, t in enumerate(matcher.story.topic_ids())}
+        self._topic_ids = tuple(matcher.story.topic_ids())
+        self._topic_order = {t: i for i, t in enumerate(self._topic_ids)}
+        self._topic_model = settings.topic_model or load_topic_model()
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
         # never grow the same development from stale copies.
         self._ingest_lock = asyncio.Lock()
@@ -344,6 +349,8 @@ class Pipeline:
             story += 1
             # judgment (issue 9): a round-up joins only its own copies; it needs no embedding.
             (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
+            # judgment (issue 9): topics by meaning join the aliases' (bot/topics/meaning.py).
+            topics = self._topic_model.combine(verdict.topics, embedding, self._topic_ids)
             cluster_item = ClusterItem.of(item, embedding)
             assignment = self._clusterer.assign(
                 cluster_item,
@@ -353,13 +360,13 @@ class Pipeline:
             await self._store.classify_item(
                 item.id,
                 on_story=True,
-                topics=verdict.topics,
+                topics=topics,
                 development_id=assignment.development_id,
             )
             item = replace(
                 item,
                 on_story=True,
-                topics=verdict.topics,
+                topics=topics,
                 development_id=assignment.development_id,
             )
             await self._grow(touched, assignment.development_id, item, now)

@@ -1,0 +1,167 @@
+"""Topics by meaning (bot/topics/meaning.py): a fitted model of the embedding adds topics the
+aliases miss, never more than three, and stays out of the way without an embedding."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import load_story
+from bot.domain import ChannelRef, FetchResult, Source
+from bot.novelty.embed import load_embedder
+from bot.novelty.cluster import semantic_text
+from bot.services.pipeline import Pipeline, PipelineSettings
+from bot.store.memory import MemoryStore
+from bot.summarize.extractive import ExtractiveSummarizer
+from bot.topics.match import StoryMatcher
+from bot.topics.meaning import (
+    TopicModel,
+    TopicModelError,
+    TopicWeights,
+    load_topic_model,
+    parse_topic_model,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+STORY = load_story(ROOT / "config" / "topics.toml")
+ORDER = tuple(STORY.topic_ids())
+
+# Two dimensions: the first points at "fighting", the second at "kyiv-politics".
+MODEL = TopicModel(
+    topics={
+        "fighting": TopicWeights(-5.0, (10.0, 0.0)),
+        "kyiv-politics": TopicWeights(-5.0, (0.0, 10.0)),
+        "sanctions": TopicWeights(-5.0, (4.0, 4.0)),
+    },
+    dimensions=2,
+)
+
+
+def test_a_topic_the_words_miss_is_added_by_meaning() -> None:
+    assert MODEL.combine(("negotiations",), (0.0, 1.0), ORDER) == ("negotiations", "kyiv-politics")
+
+
+def test_alias_topics_stay_and_the_likeliest_fill_up_to_three() -> None:
+    both = (0.9, 0.9)  # all three modelled topics reach the threshold
+    topics = MODEL.combine(("negotiations", "europe"), both, ORDER)
+    assert len(topics) == 3 and {"negotiations", "europe"} <= set(topics)
+    assert topics == tuple(t for t in ORDER if t in topics)  # in the story's order
+    assert MODEL.combine(("negotiations", "europe", "nato"), both, ORDER) == (
+        "negotiations",
+        "nato",
+        "europe",
+    )
+
+
+def test_without_an_embedding_or_with_another_models_the_aliases_decide() -> None:
+    assert MODEL.combine(("territory",), None, ORDER) == ("territory",)
+    assert MODEL.combine(("territory",), (1.0, 0.0, 0.0), ORDER) == ("territory",)
+    assert MODEL.combine((), (0.1, 0.1), ORDER) == ()  # below the threshold
+
+
+def test_a_model_survives_its_file_and_bad_files_say_what_is_wrong() -> None:
+    again = parse_topic_model(MODEL.to_json())
+    assert again.probabilities((0.0, 1.0)) == pytest.approx(MODEL.probabilities((0.0, 1.0)))
+    bad = {
+        "not JSON": "{",
+        "needs 2 numeric weights": json.dumps(
+            {"dimensions": 2, "topics": {"nato": {"bias": 0, "weights": [1]}}}
+        ),
+        "threshold must be": json.dumps({"dimensions": 2, "threshold": 2, "topics": {}}),
+        "dimensions must be": json.dumps({"topics": {}}),
+    }
+    for message, text in bad.items():
+        with pytest.raises(TopicModelError, match=message):
+            parse_topic_model(text)
+
+
+def test_the_shipped_model_covers_the_configured_topics() -> None:
+    model = load_topic_model()
+    assert set(model.topics) <= set(ORDER)
+    assert {"fighting", "negotiations", "kyiv-politics"} <= set(model.topics)
+    assert model.dimensions == 384  # multilingual-e5-small
+
+
+class Feeds:
+    """Serves a different document on each poll."""
+
+    def __init__(self, *bodies: bytes) -> None:
+        self.bodies = list(bodies)
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        return FetchResult(status=200, body=self.bodies.pop(0), final_url=url)
+
+
+class Pointing:
+    """An embedder that points every text at the second dimension."""
+
+    name = "fake"
+
+    def embed(self, texts: list[str]) -> list[tuple[float, ...]]:
+        return [(0.0, 1.0) for _ in texts]
+
+
+BACKLOG = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Weather: a mild week ahead</title>"
+    b"<link>https://wire.example/w</link></item></channel></rss>"
+)
+# An on-story report whose words name no topic (no alias of any topic in it).
+QUIET = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+    b"<item><title>Zelensky's long-serving adviser leaves after six years</title>"
+    b"<link>https://wire.example/q</link></item></channel></rss>"
+)
+
+
+async def _topics_and_posts(embedder: Pointing | None) -> tuple[tuple[str, ...], int]:
+    store = MemoryStore()
+    source = Source(id="wire", name="Wire", url="https://wire.example/feed")
+    await store.sync_sources([source])
+    channel = ChannelRef(platform="console", workspace="w", channel="politics")
+    await store.subscribe(channel, ["kyiv-politics"])
+    pipeline = Pipeline(
+        store=store,
+        fetcher=Feeds(BACKLOG, QUIET),
+        clock=ManualClock(datetime(2026, 3, 1, tzinfo=UTC)),
+        matcher=StoryMatcher(STORY),
+        summarizer=ExtractiveSummarizer(),
+        settings=PipelineSettings(topic_model=MODEL),
+        embedder=embedder,
+    )
+    await pipeline.poll(source)  # the backlog, never alerted
+    await pipeline.poll(source)
+    (item,) = await store.story_items_since(datetime(2026, 1, 1, tzinfo=UTC))
+    return item.topics, len(await store.pending_for_channel(channel))
+
+
+async def test_a_channel_hears_of_a_report_its_topic_words_never_named() -> None:
+    assert StoryMatcher(STORY).classify(QUIET.decode()).topics == ()
+    assert await _topics_and_posts(None) == ((), 0)  # words alone: no topic, no alert
+    assert await _topics_and_posts(Pointing()) == (("kyiv-politics",), 1)
+
+
+@pytest.mark.skipif(load_embedder("auto") is None, reason="no sentence-embedding model here")
+def test_the_shipped_model_reads_new_wording() -> None:
+    """Reports in words no alias lists, written for this test, get the topic they are about."""
+    embedder = load_embedder("auto")
+    assert embedder is not None
+    model = load_topic_model()
+    cases = {
+        "kyiv-politics": "Ukraine's president dismissed the head of the domestic spy agency "
+        "and put a general in charge of the presidential administration",
+        "fighting": "Overnight bombardment of the port city left apartment blocks in ruins "
+        "and several residents dead, the regional governor said",
+        "negotiations": "US and Ukrainian officials worked through a revised draft of the "
+        "framework to end the war in a second day of meetings",
+    }
+    for topic, text in cases.items():
+        (vector,) = embedder.embed([semantic_text(text, "")])
+        found = model.combine((), vector, ORDER)
+        assert topic in found, (topic, found, model.probabilities(vector))
