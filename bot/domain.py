@@ -127,6 +127,9 @@ class Item:
     topics: tuple[str, ...] = ()
     development_id: str | None = None
     url: str = ""  # as the feed gave it
+    # A piece about the news (analysis, explainer, live blog), as judged when it was read: by
+    # its headline's form or by meaning. Kept with its development, never alerted.
+    analysis: bool = False
 
     @property
     def cite(self) -> str:

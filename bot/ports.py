@@ -231,9 +231,16 @@ class Store(Protocol):
         ...
 
     async def classify_item(
-        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+        self,
+        item_id: int,
+        *,
+        on_story: bool,
+        topics: Sequence[str],
+        development_id: str | None,
+        analysis: bool = False,
     ) -> None:
-        """Record the story gate's verdict, topic tags and development of an item."""
+        """Record the story gate's verdict, topic tags and development of an item, and
+        whether it is a piece about the news rather than news (``analysis``)."""
         ...
 
     async def story_items_since(self, since: datetime) -> list[Item]:

@@ -55,12 +55,22 @@ class PausingStore(MemoryStore):
         self.go_on = asyncio.Event()
 
     async def classify_item(
-        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+        self,
+        item_id: int,
+        *,
+        on_story: bool,
+        topics: Sequence[str],
+        development_id: str | None,
+        analysis: bool = False,
     ) -> None:
         self.paused.set()
         await self.go_on.wait()
         await super().classify_item(
-            item_id, on_story=on_story, topics=topics, development_id=development_id
+            item_id,
+            on_story=on_story,
+            topics=topics,
+            development_id=development_id,
+            analysis=analysis,
         )
 
 

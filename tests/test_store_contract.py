@@ -325,6 +325,16 @@ async def test_classify_and_story_items_since(store: AnyStore) -> None:
     assert since[0].development_id == "d1"
     got = await store.get_item(off_story.id)
     assert got is not None and not got.on_story and got.development_id is None
+    assert not since[0].analysis  # news unless the bot says otherwise
+
+
+async def test_an_item_judged_a_piece_about_the_news_stays_so(store: AnyStore) -> None:
+    item = await store.add_item(new_item("feature", minutes=5))
+    await store.classify_item(
+        item.id, on_story=True, topics=("fighting",), development_id="d9", analysis=True
+    )
+    (again,) = await store.story_items_since(T0)
+    assert again.analysis and again.development_id == "d9"
 
 
 async def test_recent_items_are_the_last_seen_oldest_first(store: AnyStore) -> None:

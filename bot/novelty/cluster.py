@@ -180,11 +180,17 @@ class ClusterItem:
     language: str | None = None
     development_id: str | None = None  # set when loading known items
     embedding: Embedding | None = None  # of ``semantic_text``, when an embedder is configured
+    # Judged a piece about the news by meaning (bot/topics/meaning.py), whatever its headline.
+    analysis: bool = False
 
     @classmethod
-    def of(cls, item: Item, embedding: Embedding | None = None) -> ClusterItem:
-        """A stored item as the clusterer sees it (first seen: when it joined the stream)."""
+    def of(
+        cls, item: Item, embedding: Embedding | None = None, *, analysis: bool | None = None
+    ) -> ClusterItem:
+        """A stored item as the clusterer sees it (first seen: when it joined the stream);
+        ``analysis`` (a judgment by meaning) defaults to what was stored with the item."""
         return cls(
+            analysis=item.analysis if analysis is None else analysis,
             item_id=item.id,
             source_id=item.source_id,
             link=item.link,
@@ -385,7 +391,7 @@ class Clusterer:
                     item.development_id,
                     self.vector(item.title, item.summary),
                     roundup=is_roundup(item.title),
-                    joinable=not is_analysis(item.title, item.link),
+                    joinable=not (item.analysis or is_analysis(item.title, item.link)),
                 )
 
     def candidate(self, item: ClusterItem) -> Candidate | None:
@@ -434,7 +440,7 @@ class Clusterer:
                 )
             self._remember(item, new_id, vector, roundup=True)
             return Assignment(development_id=new_id, created=True, reason="roundup", analysis=True)
-        analysis = is_analysis(item.title, item.link)
+        analysis = item.analysis or is_analysis(item.title, item.link)
         same = self._same_article(item, roundup=False)
         if same is not None:
             member, reason, score = same

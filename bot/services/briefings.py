@@ -122,7 +122,7 @@ class Briefer:
                 continue  # the backlog of a source when it was added: never news
             if not any(language_listed(i.language, self._languages) for i in found):
                 continue  # reported only in languages this deployment does not post in
-            if not any(is_news(i.title, i.link) for i in found):
+            if not any(is_news(i.title, i.link) and not i.analysis for i in found):
                 reading.extend(found)  # a piece about the news, not news: further reading
                 continue
             items[development.id] = found

@@ -351,7 +351,9 @@ class Pipeline:
             (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
             # judgment (issue 9): topics by meaning join the aliases' (bot/topics/meaning.py).
             topics = self._topic_model.combine(verdict.topics, embedding, self._topic_ids)
-            cluster_item = ClusterItem.of(item, embedding)
+            # A piece about the news in a news headline's clothes: told by meaning.
+            by_meaning = self._topic_model.is_analysis(embedding)
+            cluster_item = ClusterItem.of(item, embedding, analysis=by_meaning)
             assignment = self._clusterer.assign(
                 cluster_item,
                 new_id=f"dev-{item.id}",
@@ -362,12 +364,14 @@ class Pipeline:
                 on_story=True,
                 topics=topics,
                 development_id=assignment.development_id,
+                analysis=assignment.analysis,
             )
             item = replace(
                 item,
                 on_story=True,
                 topics=topics,
                 development_id=assignment.development_id,
+                analysis=assignment.analysis,
             )
             await self._grow(touched, assignment.development_id, item, now)
 

@@ -121,7 +121,7 @@ class Router:
             return 0  # known since the source was added: part of the backlog, never news
         # judgment (issue 9): live blogs, explainers, opinion are kept with the development they
         # discuss but never alerted; a development made only of them is never news.
-        if not any(is_news(i.title, i.link) for i in items):
+        if not any(is_news(i.title, i.link) and not i.analysis for i in items):
             return 0
         listed = self._listed(items)
         if not listed:

@@ -170,11 +170,21 @@ class MemoryStore:
         return [self._current(item) for item in found]
 
     async def classify_item(
-        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+        self,
+        item_id: int,
+        *,
+        on_story: bool,
+        topics: Sequence[str],
+        development_id: str | None,
+        analysis: bool = False,
     ) -> None:
         item = self._existing(item_id, f"classify item {item_id}")
         self._items[item_id] = replace(
-            item, on_story=on_story, topics=tuple(topics), development_id=development_id
+            item,
+            on_story=on_story,
+            topics=tuple(topics),
+            development_id=development_id,
+            analysis=analysis,
         )
 
     async def story_items_since(self, since: datetime) -> list[Item]:

@@ -107,7 +107,7 @@ def fts_query(text: str) -> str | None:
 _ITEM_COLUMNS = (
     "i.id, i.source_id, s.name, i.guid, i.link, i.title, i.summary, i.published, i.first_seen,"
     " i.content_hash, i.language, i.edited_at, i.baseline, i.on_story, i.topics, i.development_id,"
-    " i.url"
+    " i.url, i.analysis"
 )
 _ITEM_FROM = "items i JOIN sources s ON s.id = i.source_id"
 
@@ -131,6 +131,7 @@ def _item(row: Row) -> Item:
         topics=_tuple(row[14]),
         development_id=row[15],
         url=row[16],
+        analysis=bool(row[17]),
     )
 
 
@@ -560,13 +561,20 @@ class SqliteStore:
         return self._items(rows, "look up items by link")
 
     async def classify_item(
-        self, item_id: int, *, on_story: bool, topics: Sequence[str], development_id: str | None
+        self,
+        item_id: int,
+        *,
+        on_story: bool,
+        topics: Sequence[str],
+        development_id: str | None,
+        analysis: bool = False,
     ) -> None:
         what = f"classify item {item_id}"
         async with self._write(what) as db:
             cursor = await db.execute(
-                "UPDATE items SET on_story = ?, topics = ?, development_id = ? WHERE id = ?",
-                (int(on_story), _json(topics), development_id, item_id),
+                "UPDATE items SET on_story = ?, topics = ?, development_id = ?, analysis = ?"
+                " WHERE id = ?",
+                (int(on_story), _json(topics), development_id, int(analysis), item_id),
             )
             if cursor.rowcount == 0:
                 raise StoreError(f"cannot {what}: no such item")

@@ -46,12 +46,22 @@ class TopicWeights:
 
 @dataclass(frozen=True, slots=True)
 class TopicModel:
-    """One weight set per topic id, for embeddings of ``dimensions`` numbers."""
+    """One weight set per topic id, for embeddings of ``dimensions`` numbers, and one for
+    "a piece about the news rather than news" (``analysis``)."""
 
     topics: Mapping[str, TopicWeights]
     dimensions: int
     threshold: float = 0.5
     note: str = ""
+    analysis: TopicWeights | None = None
+    analysis_threshold: float = 0.5
+
+    def is_analysis(self, embedding: Sequence[float] | None) -> bool:
+        """Whether the model takes the item for analysis, opinion or a feature rather than a
+        report of news (more likely than not, by default)."""
+        if embedding is None or self.analysis is None or len(embedding) != self.dimensions:
+            return False
+        return self.analysis.probability(embedding) >= self.analysis_threshold
 
     def probabilities(self, embedding: Sequence[float]) -> dict[str, float]:
         """Each modelled topic's probability; none when the embedding is of another model."""
@@ -81,7 +91,7 @@ class TopicModel:
         return tuple(sorted(kept, key=lambda t: rank.get(t, len(rank))))
 
     def to_json(self) -> str:
-        data = {
+        data: dict[str, object] = {
             "note": self.note,
             "threshold": round(self.threshold, 4),
             "dimensions": self.dimensions,
@@ -90,6 +100,12 @@ class TopicModel:
                 for topic, w in sorted(self.topics.items())
             },
         }
+        if self.analysis is not None:
+            data["analysis_threshold"] = round(self.analysis_threshold, 4)
+            data["analysis"] = {
+                "bias": round(self.analysis.bias, 5),
+                "weights": [round(x, 5) for x in self.analysis.weights],
+            }
         return json.dumps(data, separators=(",", ":")) + "\n"
 
 
@@ -109,22 +125,30 @@ def parse_topic_model(text: str) -> TopicModel:
         raise TopicModelError("threshold must be a number between 0 and 1")
     if not isinstance(topics, dict):
         raise TopicModelError("topics must be a table of topic ids")
-    parsed: dict[str, TopicWeights] = {}
-    for topic, entry in topics.items():
-        if not isinstance(entry, dict):
-            raise TopicModelError(f"topic {topic!r}: a weight set must be a table")
-        bias, weights = entry.get("bias"), entry.get("weights")
-        if not isinstance(bias, int | float) or not isinstance(weights, list):
-            raise TopicModelError(f"topic {topic!r}: needs a bias and a list of weights")
-        if len(weights) != dimensions or not all(isinstance(w, int | float) for w in weights):
-            raise TopicModelError(f"topic {topic!r}: needs {dimensions} numeric weights")
-        parsed[str(topic)] = TopicWeights(float(bias), tuple(float(w) for w in weights))
+    parsed = {str(t): _weights(f"topic {t!r}", e, dimensions) for t, e in topics.items()}
+    analysis = data.get("analysis")
+    analysis_threshold = data.get("analysis_threshold", 0.5)
+    if not isinstance(analysis_threshold, int | float) or not 0 < analysis_threshold < 1:
+        raise TopicModelError("analysis_threshold must be a number between 0 and 1")
     return TopicModel(
         topics=parsed,
         dimensions=dimensions,
         threshold=float(threshold),
         note=str(data.get("note", "")),
+        analysis=None if analysis is None else _weights("analysis", analysis, dimensions),
+        analysis_threshold=float(analysis_threshold),
     )
+
+
+def _weights(what: str, entry: object, dimensions: int) -> TopicWeights:
+    if not isinstance(entry, dict):
+        raise TopicModelError(f"{what}: a weight set must be a table")
+    bias, weights = entry.get("bias"), entry.get("weights")
+    if not isinstance(bias, int | float) or not isinstance(weights, list):
+        raise TopicModelError(f"{what}: needs a bias and a list of weights")
+    if len(weights) != dimensions or not all(isinstance(w, int | float) for w in weights):
+        raise TopicModelError(f"{what}: needs {dimensions} numeric weights")
+    return TopicWeights(float(bias), tuple(float(w) for w in weights))
 
 
 def load_topic_model(path: Path | None = None) -> TopicModel:
