@@ -127,7 +127,8 @@ def fit(
     if not keep:
         raise SystemExit("fit_topics: no embedded reports to fit on")
     x = np.array([prepared.story[n].embedding for n in keep], dtype=float)
-    topics = load_story(ROOT / "config" / "topics.toml").topic_ids()
+    story = load_story(ROOT / "config" / "topics.toml")
+    topics = story.topic_ids()
     fitted: dict[str, TopicWeights] = {}
     for topic in topics:
         y = np.array([topic in event_topics.get(prepared.events[n], ()) for n in keep], float)
@@ -152,6 +153,7 @@ def fit(
         analysis_weights = TopicWeights(float(w[0]), tuple(float(v) for v in w[1:]))
     held = f"days other than {hold_out}" if hold_out else "all five days"
     return TopicModel(
+        story=story.id,
         analysis=analysis_weights,
         analysis_threshold=analysis_cut,
         topics=fitted,

@@ -66,6 +66,20 @@ def test_without_an_embedding_or_with_another_models_the_aliases_decide() -> Non
     assert MODEL.combine((), (0.1, 0.1), ORDER) == ()  # below the threshold
 
 
+def test_only_the_storys_own_topics_are_added_and_only_for_its_story() -> None:
+    other = replace(MODEL, topics={**MODEL.topics, "elections-2030": TopicWeights(5.0, (0, 0))})
+    assert "elections-2030" not in other.combine((), (0.0, 1.0), ORDER)  # not a topic here
+    fitted = replace(MODEL, story="russia-ukraine-talks")
+    assert fitted.fits(STORY.id) and not fitted.fits("another-story")
+    assert parse_topic_model(fitted.to_json()).story == "russia-ukraine-talks"
+    assert load_topic_model().fits(STORY.id)  # the shipped model is for the shipped story
+
+
+async def test_a_model_fitted_for_another_story_is_left_out_and_aliases_decide() -> None:
+    elsewhere = replace(MODEL, story="another-story")
+    assert await _topics_and_posts(Pointing(), elsewhere) == ((), 0)
+
+
 def test_a_model_survives_its_file_and_bad_files_say_what_is_wrong() -> None:
     again = parse_topic_model(MODEL.to_json())
     assert again.probabilities((0.0, 1.0)) == pytest.approx(MODEL.probabilities((0.0, 1.0)))

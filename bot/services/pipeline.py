@@ -122,7 +122,9 @@ class Pipeline:
         )
         self._topic_ids = tuple(matcher.story.topic_ids())
         self._topic_order = {t: i for i, t in enumerate(self._topic_ids)}
-        self._topic_model = settings.topic_model or load_topic_model()
+        model = settings.topic_model or load_topic_model()
+        # A model fitted for another story knows nothing of this one's topics: aliases alone.
+        self._topic_model = model if model.fits(matcher.story.id) else None
         # Fetches run side by side; storing and clustering run one poll at a time, so two polls
         # never grow the same development from stale copies.
         self._ingest_lock = asyncio.Lock()
@@ -350,9 +352,11 @@ class Pipeline:
             # judgment (issue 9): a round-up joins only its own copies; it needs no embedding.
             (embedding,) = (None,) if is_roundup(item.title) else await self._embed([item])
             # judgment (issue 9): topics by meaning join the aliases' (bot/topics/meaning.py).
-            topics = self._topic_model.combine(verdict.topics, embedding, self._topic_ids)
-            # A piece about the news in a news headline's clothes: told by meaning.
-            by_meaning = self._topic_model.is_analysis(embedding)
+            topics, by_meaning = verdict.topics, False
+            if self._topic_model is not None:
+                topics = self._topic_model.combine(verdict.topics, embedding, self._topic_ids)
+                # A piece about the news in a news headline's clothes: told by meaning.
+                by_meaning = self._topic_model.is_analysis(embedding)
             cluster_item = ClusterItem.of(item, embedding, analysis=by_meaning)
             assignment = self._clusterer.assign(
                 cluster_item,

@@ -10,10 +10,12 @@ the labelled corpus with days held out (``bench/fit_topics.py``; ``make eval`` f
 held-out day) and kept in ``topic_model.json`` beside this module: numbers, no words, so it
 names no event.
 
-The tagger combines the two kinds of evidence: the alias topics stay, and a topic the model
-gives at least its threshold is added, at most ``MAX_TOPICS`` in all (the alias topics first,
-then the likeliest). Without an embedding (no model installed, ``embeddings = "off"``) the alias
-topics are the item's topics.
+A model is fitted for one story (its id is in the file): a deployment that follows another
+story tags by its aliases alone until it fits its own. The tagger combines the two kinds of
+evidence: the alias topics stay, and a topic of the story the model gives at least its
+threshold is added, at most ``MAX_TOPICS`` in all (the alias topics first, then the likeliest).
+Without an embedding (no model installed, ``embeddings = "off"``) the alias topics are the
+item's topics.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ class TopicModel:
     note: str = ""
     analysis: TopicWeights | None = None
     analysis_threshold: float = 0.5
+    story: str = ""  # the id of the story it was fitted for; "" for any
+
+    def fits(self, story_id: str) -> bool:
+        """Whether the model was fitted for this story (a deployment following another story
+        tags by its aliases alone until it fits a model of its own)."""
+        return not self.story or self.story == story_id
 
     def _leans_analysis(self, embedding: Sequence[float]) -> bool:
         if self.analysis is None or len(embedding) != self.dimensions:
@@ -88,7 +96,9 @@ class TopicModel:
         if embedding is not None and len(kept) < MAX_TOPICS and not self._leans_analysis(embedding):
             probabilities = self.probabilities(embedding)
             extra = sorted(
-                (p, t) for t, p in probabilities.items() if p >= self.threshold and t not in kept
+                (p, t)
+                for t, p in probabilities.items()
+                if p >= self.threshold and t not in kept and t in order
             )
             for _p, topic in reversed(extra):
                 if len(kept) == MAX_TOPICS:
@@ -100,6 +110,7 @@ class TopicModel:
     def to_json(self) -> str:
         data: dict[str, object] = {
             "note": self.note,
+            "story": self.story,
             "threshold": round(self.threshold, 4),
             "dimensions": self.dimensions,
             "topics": {
@@ -144,6 +155,7 @@ def parse_topic_model(text: str) -> TopicModel:
         note=str(data.get("note", "")),
         analysis=None if analysis is None else _weights("analysis", analysis, dimensions),
         analysis_threshold=float(analysis_threshold),
+        story=str(data.get("story", "")),
     )
 
 
