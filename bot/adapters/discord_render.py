@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import discord
 
 from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names, plural
-from bot.services.render import shorten
+from bot.services.render import CONTROL, URL_IN_TEXT, shorten, web_url
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 CONTENT_MAX = 2000
@@ -37,8 +37,6 @@ EMBEDS_MAX = 10
 URL_MAX = 512
 
 ZWSP = "\u200b"
-_URL = re.compile(r"(?:https?|ftp|file)://\S+|www\.\S+\.\S+", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"\s+")
 _AT_WORD = re.compile(r"@(?=(everyone|here)\b)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[@#!&/])")
@@ -62,8 +60,8 @@ def topic_colour(topic: str | None) -> int:
 def inert(text: str) -> str:
     """Untrusted text made inert for Discord: no controls, no URLs, no markdown, no mentions, one
     line."""
-    text = _CONTROL.sub("", text)
-    text = _URL.sub("", text)
+    text = CONTROL.sub("", text)
+    text = URL_IN_TEXT.sub("", text)
     text = _SPACE.sub(" ", text).strip().replace(_OPEN, "").replace(_CLOSE, "")
     # Brackets are set aside first: escape_markdown's link pattern backtracks quadratically on
     # many of them (a hostile headline would stall the event loop); they come back escaped.
@@ -89,16 +87,10 @@ def fit(text: str, limit: int) -> str:
 def safe_url(url: str) -> str | None:
     """``url`` if it is an absolute http(s) URL, with the characters that would end or break a
     markdown link escaped; else None."""
-    url = url.strip()
-    if not url or len(url) > URL_MAX or _CONTROL.search(url):
+    checked = web_url(url, URL_MAX)
+    if checked is None:
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._")  # quotes space ( ) < > " ` \ and the rest
+    return quote(checked, safe="/:?#[]@!$&'*+,;=%~-._")  # quotes space ( ) < > " ` \ and the rest
 
 
 def host(url: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names
-from bot.services.render import shorten
+from bot.services.render import CONTROL, URL_IN_TEXT, shorten, web_url
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -39,8 +39,6 @@ MAX_URL = 2000
 Block = dict[str, Any]
 
 _ZWSP = "\u200b"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_URL = re.compile(r"(?:https?|ftp|file)://\S+|www\.\S+\.\S+", re.IGNORECASE)
 _AT_WORD = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
@@ -51,14 +49,14 @@ _SPACE = re.compile(r"[ \t\r\f\v]+")
 def escape(text: str) -> str:
     """Untrusted or bot text for a mrkdwn field: controls dropped, ``& < >`` escaped, mass
     mentions broken. The result shows exactly the characters given."""
-    text = _CONTROL.sub("", text)
+    text = CONTROL.sub("", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _AT_WORD.sub("@" + _ZWSP, text)
 
 
 def feed_text(text: str) -> str:
     """Feed text (a headline, a summary): also without bare URLs, on one line, then escaped."""
-    text = _URL.sub("", _CONTROL.sub("", text))
+    text = URL_IN_TEXT.sub("", CONTROL.sub("", text))
     return escape(_SPACE.sub(" ", text).replace("\n", " ").strip())
 
 
@@ -78,16 +76,10 @@ def safe_url(url: str) -> str | None:
     """``url`` fit to sit in ``<url|label>``: http(s) with a host, no spaces or controls, the
     characters that would end or relabel the link percent-encoded, ``&`` escaped. None when it
     is not such a URL (it is then not linked at all)."""
-    url = url.strip()
-    if not url or len(url) > MAX_URL or _CONTROL.search(url) or re.search(r"\s", url):
+    checked = web_url(url, MAX_URL)
+    if checked is None or re.search(r"\s", checked):
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    url = checked.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
     return url.replace("&", "&amp;")
 
 
@@ -287,7 +279,7 @@ def render_briefing(view: BriefingView) -> list[SlackMessage]:
     within the limits; the title leads the first one)."""
     # A header is plain_text: Slack never formats it, so it takes the text as it is (escaping
     # would show "&amp;"), without controls and within its 150 characters.
-    raw = _SPACE.sub(" ", _CONTROL.sub("", view.title + (" (late)" if view.late else "")))
+    raw = _SPACE.sub(" ", CONTROL.sub("", view.title + (" (late)" if view.late else "")))
     title = shorten(raw.replace("\n", " ").strip(), MAX_HEADER) or "Briefing"
     header: Block = {"type": "header", "text": {"type": "plain_text", "text": title}}
     items: list[Block] = [section(fit(view.top_line, 2000))] if view.top_line else []

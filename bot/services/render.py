@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from bot.messages import AlertView, BriefingView, Entry, Message, Reply, join_names
 
-_URL = re.compile(r"(?:https?|ftp|file)://\S+|www\.\S+\.\S+", re.IGNORECASE)
+# A URL written into feed text (the Slack and Discord renderers drop them too).
+URL_IN_TEXT = re.compile(r"(?:https?|ftp|file)://\S+|www\.\S+\.\S+", re.IGNORECASE)
 _ZWSP = "\u200b"
 # @everyone, @here, @channel; Slack's <!channel>, <!here>, <!everyone>, <@U123>, <#C123>; Discord's
 # <@123>, <@&123>, <#123>.
@@ -21,7 +23,7 @@ _AT_WORD = re.compile(r"@(?=(everyone|here|channel)\b)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[!@#])")
 # C0 and C1 controls (a terminal escape starts with one) and the bidirectional overrides that
 # could make a headline read backwards.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -34,13 +36,29 @@ def neutralize(text: str) -> str:
 def plain(text: str) -> str:
     """Untrusted text that may keep its URLs (an error message naming a feed): no controls, no
     live mentions."""
-    return neutralize(_SPACE.sub(" ", _CONTROL.sub("", text)).strip())
+    return neutralize(_SPACE.sub(" ", CONTROL.sub("", text)).strip())
+
+
+def web_url(url: str, max_chars: int) -> str | None:
+    """``url`` without surrounding space when it is an absolute http(s) URL with a host, at most
+    ``max_chars`` long and free of control and direction characters; else None (a renderer then
+    does not link it). Each platform escapes what it keeps in its own way."""
+    url = url.strip()
+    if not url or len(url) > max_chars or CONTROL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url
 
 
 def scrub(text: str) -> str:
     """Untrusted feed text made safe to show: no URLs, no mentions, no control characters."""
-    text = _CONTROL.sub("", text)
-    text = _URL.sub("", text)
+    text = CONTROL.sub("", text)
+    text = URL_IN_TEXT.sub("", text)
     text = neutralize(text)
     return _SPACE.sub(" ", text).strip()
 
