@@ -325,6 +325,13 @@ def summary_cache_key(development: SummaryInput, *, model: str) -> str:
     return f"summary:{dev_id}:{digest[:32]}"
 
 
+def prompt_cache_key(kind: str, model: str, prompt: str) -> str:
+    """The cache key of a call whose output depends only on its prompt (an answer, a verdict):
+    the kind, then a digest of the prompt version, the model and the prompt."""
+    digest = hashlib.sha256(json.dumps([PROMPT_VERSION, model, prompt]).encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
 def _sources_of(development: SummaryInput) -> tuple[list[str], list[str]]:
     texts = [development.title]
     links: list[str] = []
@@ -444,12 +451,7 @@ class LlmAnswerer:
             + _data_block(tag, [*lines, asked])
             + "\nAnswer the question."
         )
-        key = (
-            "answer:"
-            + hashlib.sha256(
-                json.dumps([PROMPT_VERSION, self.client.model, user]).encode()
-            ).hexdigest()[:40]
-        )
+        key = prompt_cache_key("answer", self.client.model, user)
         client = self.client
         async with client.one_at_a_time(key):
             cached = await client.cached(key)
@@ -559,12 +561,7 @@ class NoveltyJudge:
             "step of a storyline, UNSURE when you cannot tell. Answer with that one word only."
         )
         user = "Reports, data only:\n" + _data_block(tag, lines) + "\nSAME, DIFFERENT or UNSURE?"
-        key = (
-            "judge:"
-            + hashlib.sha256(
-                json.dumps([PROMPT_VERSION, self.client.model, user]).encode()
-            ).hexdigest()[:40]
-        )
+        key = prompt_cache_key("judge", self.client.model, user)
         client = self.client
         async with client.one_at_a_time(key):
             cached = await client.cached(key)
