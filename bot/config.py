@@ -20,7 +20,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -364,25 +364,10 @@ def load_settings(
     embeddings = novelty.string("embeddings", "auto")
     if embeddings not in EMBEDDING_MODES:
         raise novelty.fail("embeddings", " or ".join(f'"{m}"' for m in EMBEDDING_MODES), embeddings)
-    pair_model_name = novelty.optional_string("pair_model", single_line=True)
-    pair_model: Path | None = None
-    if pair_model_name is not None:
-        # Relative to the config folder, like the other files it holds.
-        pair_model = config_dir / Path(pair_model_name).expanduser()
-        try:
-            load_pair_model(pair_model)
-        except (OSError, PairModelError) as e:
-            raise novelty.fail("pair_model", "a readable pair model file", pair_model_name) from e
-    topic_model_name = novelty.optional_string("topic_model", single_line=True)
-    topic_model: Path | None = None
-    if topic_model_name is not None:
-        topic_model = config_dir / Path(topic_model_name).expanduser()
-        try:
-            load_topic_model(topic_model)
-        except (OSError, TopicModelError) as e:
-            raise novelty.fail(
-                "topic_model", "a readable topic model file", topic_model_name
-            ) from e
+    pair_model = _fitted_file(novelty, "pair_model", config_dir, load_pair_model, PairModelError)
+    topic_model = _fitted_file(
+        novelty, "topic_model", config_dir, load_topic_model, TopicModelError
+    )
 
     console = root.table("console", ("channel",))
     console_channel = console.string("channel", "console")
@@ -810,6 +795,27 @@ def _secret_env_for(key: str) -> str:
     if "llm" in k or "openai" in k or "api" in k:
         return ENV_OPENAI_API_KEY
     return "SLACK_BOT_TOKEN, DISCORD_TOKEN or OPENAI_API_KEY (whichever it is)"
+
+
+def _fitted_file(
+    table: _Table,
+    key: str,
+    config_dir: Path,
+    load: Callable[[Path], object],
+    error: type[Exception],
+) -> Path | None:
+    """A fitted model named in ``table`` (``pair_model``, ``topic_model``), relative to the config
+    folder like the other files it holds, checked to load; None when not set (the package's)."""
+    name = table.optional_string(key, single_line=True)
+    if name is None:
+        return None
+    path = config_dir / Path(name).expanduser()
+    try:
+        load(path)
+    except (OSError, error) as e:
+        what = key.replace("_", " ")
+        raise table.fail(key, f"a readable {what} file", name) from e
+    return path
 
 
 class _Table:
