@@ -64,17 +64,15 @@ class TopicModel:
         tags by its aliases alone until it fits a model of its own)."""
         return not self.story or self.story == story_id
 
-    def _leans_analysis(self, embedding: Sequence[float]) -> bool:
-        if self.analysis is None or len(embedding) != self.dimensions:
-            return False
-        return self.analysis.probability(embedding) >= 0.5
+    def _analysis_probability(self, embedding: Sequence[float] | None) -> float:
+        if embedding is None or self.analysis is None or len(embedding) != self.dimensions:
+            return 0.0
+        return self.analysis.probability(embedding)
 
     def is_analysis(self, embedding: Sequence[float] | None) -> bool:
         """Whether the model takes the item for analysis, opinion or a feature rather than a
-        report of news (more likely than not, by default)."""
-        if embedding is None or self.analysis is None or len(embedding) != self.dimensions:
-            return False
-        return self.analysis.probability(embedding) >= self.analysis_threshold
+        report of news (from ``analysis_threshold``)."""
+        return self._analysis_probability(embedding) >= self.analysis_threshold
 
     def probabilities(self, embedding: Sequence[float]) -> dict[str, float]:
         """Each modelled topic's probability; none when the embedding is of another model."""
@@ -93,7 +91,8 @@ class TopicModel:
         more likely a piece about the news than news gets no topic by meaning: a topic channel
         hears of news, and its aliases still tag such an item."""
         kept = list(dict.fromkeys(word_topics))[:MAX_TOPICS]
-        if embedding is not None and len(kept) < MAX_TOPICS and not self._leans_analysis(embedding):
+        leans_analysis = self._analysis_probability(embedding) >= 0.5
+        if embedding is not None and len(kept) < MAX_TOPICS and not leans_analysis:
             probabilities = self.probabilities(embedding)
             extra = sorted(
                 (p, t)
